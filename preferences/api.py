@@ -1,0 +1,244 @@
+"""The preferences API: one view per operation, nested input/output serializers."""
+
+import uuid
+
+from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from preferences import email as email_links
+from preferences import selectors, services
+from preferences.api_errors import error_responses
+from preferences.models import Source, Subscription, Topic
+
+
+class StrictSerializer(serializers.Serializer):
+    """Rejects fields it does not know, so a typo never passes silently."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise ValidationError({name: ["unknown field"] for name in unknown})
+        return super().to_internal_value(data)
+
+
+LOCALE = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"
+
+
+def _subject_or_404(subject_id: str):
+    try:
+        public_id = uuid.UUID(subject_id)
+    except ValueError:
+        raise NotFound("no such subject") from None
+    subject = selectors.subject_by_public_id(public_id)
+    if subject is None:
+        raise NotFound("no such subject")
+    return subject
+
+
+def _actor(request):
+    return request.auth
+
+
+class SubjectUpsertApi(APIView):
+    required_scopes = ("subjects:write",)
+
+    class InputSerializer(StrictSerializer):
+        email = serializers.EmailField(required=False, max_length=320)
+        external_id = serializers.CharField(required=False, max_length=255)
+        locale = serializers.RegexField(LOCALE, required=False, max_length=16)
+        country = serializers.RegexField(r"^[A-Za-z]{2}$", required=False)
+        subscriptions = serializers.DictField(child=serializers.BooleanField(), required=False,
+                                              help_text="topic slug -> subscribed")
+
+        def validate(self, data):
+            if not data.get("email") and not data.get("external_id"):
+                raise ValidationError("give an email or an external_id")
+            return data
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.UUIDField()
+
+    @extend_schema(
+        operation_id="subjects_upsert",
+        summary="Create or update a subject by email or external_id",
+        description="Answers 200 with the subject's id whether it was created or updated, "
+                    "so the answer never tells whether an address was known.",
+        request=InputSerializer,
+        responses={200: OutputSerializer, **error_responses(409)},
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            subject, _ = services.subject_upsert(actor=_actor(request), source=Source.API,
+                                                 **data.validated_data)
+        except services.NotFound as exc:
+            raise ValidationError({"subscriptions": [str(exc)]}) from None
+        except services.Conflict:
+            return Response({"error": {"code": "conflict", "message":
+                             "the email and the external_id belong to different subjects"}},
+                            status=status.HTTP_409_CONFLICT)
+        return Response(self.OutputSerializer({"id": subject.public_id}).data)
+
+
+class SubscriptionStateSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Subscription.Status.choices)
+    paused_until = serializers.DateTimeField(allow_null=True)
+
+
+class SubjectDetailApi(APIView):
+    required_scopes = ("subjects:read",)
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.UUIDField(source="public_id")
+        email = serializers.EmailField(allow_null=True)
+        external_id = serializers.CharField(allow_null=True)
+        locale = serializers.CharField()
+        country = serializers.CharField()
+        unsubscribed_all = serializers.BooleanField()
+        subscriptions = serializers.DictField(child=SubscriptionStateSerializer(),
+                                              help_text="topic slug -> state")
+
+    @extend_schema(operation_id="subjects_read", summary="Read a subject and its subscriptions",
+                   responses={200: OutputSerializer, **error_responses(404)})
+    def get(self, request, subject_id):
+        subject = _subject_or_404(subject_id)
+        out = {field: getattr(subject, field) for field in
+               ("public_id", "email", "external_id", "locale", "country", "unsubscribed_all")}
+        out["subscriptions"] = selectors.subscription_states(subject)
+        return Response(self.OutputSerializer(out).data)
+
+
+class SubscriptionsChangeApi(APIView):
+    required_scopes = ("subjects:write",)
+
+    class InputSerializer(StrictSerializer):
+        class ChangeSerializer(StrictSerializer):
+            topic = serializers.SlugField(max_length=64)
+            status = serializers.ChoiceField(choices=Subscription.Status.choices)
+            paused_until = serializers.DateTimeField(required=False)
+
+            def validate(self, data):
+                paused = data["status"] == Subscription.Status.PAUSED
+                if paused != ("paused_until" in data):
+                    raise ValidationError("paused_until goes with status paused, and only then")
+                return data
+
+        changes = ChangeSerializer(many=True, allow_empty=False, max_length=100)
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.UUIDField()
+        changed = serializers.ListField(child=serializers.CharField(),
+                                        help_text="slugs of the topics whose state changed")
+
+    @extend_schema(operation_id="subscriptions_change",
+                   summary="Change a subject's subscriptions (all or none)",
+                   request=InputSerializer,
+                   responses={200: OutputSerializer, **error_responses(404)})
+    def patch(self, request, subject_id):
+        subject = _subject_or_404(subject_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        changes = data.validated_data["changes"]
+        topics = {t.slug: t for t in Topic.objects.filter(slug__in=[c["topic"] for c in changes])}
+        unknown = sorted({c["topic"] for c in changes} - set(topics))
+        if unknown:
+            raise ValidationError({"changes": [f"unknown topic: {', '.join(unknown)}"]})
+        changed = []
+        try:
+            with transaction.atomic():
+                for change in changes:
+                    if services.subscription_set(
+                        subject=subject, topic=topics[change["topic"]], status=change["status"],
+                        paused_until=change.get("paused_until"), source=Source.API,
+                        actor=_actor(request),
+                    ):
+                        changed.append(change["topic"])
+        except ValueError as exc:
+            raise ValidationError({"changes": [str(exc)]}) from None
+        return Response({"id": str(subject.public_id), "changed": changed})
+
+
+class UnsubscribeAllApi(APIView):
+    required_scopes = ("subjects:write",)
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.UUIDField()
+        changed = serializers.BooleanField()
+
+    @extend_schema(operation_id="subjects_unsubscribe_all",
+                   summary="Unsubscribe a subject from everything (global opt-out)",
+                   request=None, responses={200: OutputSerializer, **error_responses(404)})
+    def post(self, request, subject_id):
+        subject = _subject_or_404(subject_id)
+        changed = services.subject_unsubscribe_all(subject=subject, source=Source.API,
+                                                   actor=_actor(request))
+        return Response({"id": str(subject.public_id), "changed": changed})
+
+
+class SubjectLinksApi(APIView):
+    required_scopes = ("subjects:read",)
+
+    OutputSerializer = inline_serializer(
+        name="SubjectLinks",
+        fields={
+            "preferences_url": serializers.URLField(),
+            "unsubscribe_url": serializers.URLField(),
+            "headers": inline_serializer(name="UnsubscribeHeaders", fields={
+                "List-Unsubscribe": serializers.CharField(),
+                "List-Unsubscribe-Post": serializers.CharField(),
+            }),
+        },
+    )
+
+    @extend_schema(
+        operation_id="subjects_links",
+        summary="Preference and one-click links, and the List-Unsubscribe headers",
+        parameters=[OpenApiParameter("topic", str, required=True,
+                                     description="slug of the topic the email is about")],
+        responses={200: OutputSerializer, **error_responses(404)},
+    )
+    def get(self, request, subject_id):
+        subject = _subject_or_404(subject_id)
+        slug = request.query_params.get("topic")
+        if not slug:
+            raise ValidationError({"topic": ["this query parameter is required"]})
+        topic = Topic.objects.filter(slug=slug).first()
+        if topic is None:
+            raise NotFound("no such topic")
+        return Response(email_links.links(subject, topic))
+
+
+class ConsentCheckApi(APIView):
+    required_scopes = ("consent:check",)
+
+    class InputSerializer(StrictSerializer):
+        topic = serializers.SlugField(max_length=64)
+        recipients = serializers.ListField(
+            child=serializers.CharField(max_length=320), max_length=10_000,
+            help_text="emails or subject ids, up to 10,000",
+        )
+
+    class OutputSerializer(serializers.Serializer):
+        topic = serializers.CharField()
+        allowed = serializers.ListField(child=serializers.CharField(),
+                                        help_text="the recipients that may be sent to, as given")
+
+    @extend_schema(operation_id="consent_check",
+                   summary="Which recipients may be sent this topic now",
+                   request=InputSerializer,
+                   responses={200: OutputSerializer, **error_responses(404)})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        topic = Topic.objects.filter(slug=data.validated_data["topic"]).first()
+        if topic is None:
+            raise NotFound("no such topic")
+        allowed = selectors.consent_allowed(topic=topic,
+                                            recipients=data.validated_data["recipients"])
+        return Response({"topic": topic.slug, "allowed": allowed})

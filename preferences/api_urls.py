@@ -1,0 +1,14 @@
+from django.urls import path
+
+from preferences import api
+
+urlpatterns = [
+    path("subjects", api.SubjectUpsertApi.as_view(), name="api-subjects-upsert"),
+    path("subjects/<str:subject_id>", api.SubjectDetailApi.as_view(), name="api-subject"),
+    path("subjects/<str:subject_id>/subscriptions", api.SubscriptionsChangeApi.as_view(),
+         name="api-subscriptions"),
+    path("subjects/<str:subject_id>/unsubscribe-all", api.UnsubscribeAllApi.as_view(),
+         name="api-unsubscribe-all"),
+    path("subjects/<str:subject_id>/links", api.SubjectLinksApi.as_view(), name="api-links"),
+    path("consent/check", api.ConsentCheckApi.as_view(), name="api-consent-check"),
+]

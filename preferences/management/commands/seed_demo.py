@@ -1,0 +1,56 @@
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+import audit
+from preferences.models import Source, Topic
+from preferences.selectors import subject_by_email
+from preferences.services import subject_upsert
+
+TOPICS = [
+    ("newsletter", "Newsletter", "News and stories, once a month.", "email", True),
+    ("product-updates", "Product updates", "New features and changes to what you use.",
+     "email", True),
+    ("offers", "Offers", "Discounts and promotions.", "email", False),
+    ("events", "Events", "Invitations to webinars and meet-ups.", "email", False),
+    ("delivery-sms", "Delivery alerts", "A text message when your order ships.", "sms", False),
+    ("app-tips", "Tips in the app", "Occasional tips as push notifications.", "push", False),
+]
+SUBJECTS = [
+    ("demo@example.com", "demo-1", "en", "GB"),
+    ("marie@example.com", "demo-2", "fr", "FR"),
+    ("sam@example.com", "demo-3", "en", "US"),
+]
+STAFF_USERNAME = "staff"
+
+
+class Command(BaseCommand):
+    help = "Load demo topics, subjects and a staff user. Safe to run again."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        for position, (slug, name, description, channel, default) in enumerate(TOPICS):
+            Topic.objects.update_or_create(slug=slug, defaults={
+                "name": name, "description": description, "channel": channel,
+                "default_subscribed": default, "position": position,
+            })
+        every_topic = {slug: True for slug, *_ in TOPICS}
+        for email, external_id, locale, country in SUBJECTS:
+            subscriptions = every_topic if email == "demo@example.com" else None
+            if subject_by_email(email) is None or subscriptions:
+                subject_upsert(actor=audit.SYSTEM, source=Source.IMPORT, email=email,
+                               external_id=external_id, locale=locale, country=country,
+                               subscriptions=subscriptions)
+        self.stdout.write(f"{len(TOPICS)} topics, {len(SUBJECTS)} subjects "
+                          "(demo@example.com subscribed to every topic)")
+
+        User = get_user_model()
+        if User.objects.filter(username=STAFF_USERNAME).exists():
+            self.stdout.write(f"staff user '{STAFF_USERNAME}' exists (password unchanged)")
+            return
+        password = secrets.token_urlsafe(12)
+        User.objects.create_superuser(STAFF_USERNAME, email="", password=password)
+        audit.record(actor=audit.SYSTEM, action="staff.created", target=f"user:{STAFF_USERNAME}")
+        self.stdout.write(f"staff user: {STAFF_USERNAME}  password: {password}")

@@ -1,0 +1,329 @@
+"""Every write to preferences. Each change is one transaction that updates the
+state, appends a ConsentEvent and appends an audit event.
+
+Propagation (the outbox) joins these same transactions: see `_record_change`.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+import audit
+from anonymizer.models import ErasureRequest
+from preferences.crypto import email_digest, normalise_email
+from preferences.models import (
+    ConsentEvent,
+    Feedback,
+    Source,
+    Subject,
+    Subscription,
+    Suppression,
+    Topic,
+)
+
+Status = Subscription.Status
+PAUSE_WEEKS = (1, 4, 12)
+
+
+class NotFound(Exception):
+    """The subject or topic named does not exist."""
+
+
+class Conflict(Exception):
+    """The email and the external id given belong to two different subjects."""
+
+
+@dataclass(frozen=True)
+class Change:
+    subject: Subject
+    topic: Topic | None
+    kind: str
+    old: str
+    new: str
+    source: str
+    paused_until: datetime | None = None
+
+
+def _record_change(change: Change, *, actor) -> None:
+    """Append the ConsentEvent and the audit event for one change.
+
+    Runs inside the caller's transaction. The propagation outbox (one Delivery
+    row per matching destination) belongs here, in the same transaction.
+    """
+    ConsentEvent.objects.create(
+        subject=change.subject,
+        topic=change.topic,
+        kind=change.kind,
+        old_status=change.old,
+        new_status=change.new,
+        paused_until=change.paused_until,
+        source=change.source,
+    )
+    details = {"kind": change.kind, "old": change.old, "new": change.new,
+               "source": change.source}
+    if change.topic is not None:
+        details["topic"] = change.topic.slug
+    if change.paused_until is not None:
+        details["paused_until"] = change.paused_until.isoformat()
+    audit.record(actor=actor, action="consent.changed", target=change.subject, details=details)
+
+
+def _locked_subscription(*, subject: Subject, topic: Topic) -> tuple[Subscription, str]:
+    """The subscription row, locked; created (unsubscribed) if the subject never had one.
+
+    Returns the row and its status before this call ("" if it did not exist).
+    """
+    rows = Subscription.objects.select_for_update(of=("self",))
+    sub = rows.filter(subject=subject, topic=topic).first()
+    if sub is not None:
+        return sub, sub.status
+    try:
+        with transaction.atomic():
+            sub = Subscription.objects.create(subject=subject, topic=topic,
+                                              status=Status.UNSUBSCRIBED)
+        return sub, ""
+    except IntegrityError:  # created concurrently: take that one
+        return rows.get(subject=subject, topic=topic), Status.UNSUBSCRIBED
+
+
+def subscription_set(
+    *,
+    subject: Subject,
+    topic: Topic,
+    status: str,
+    source: str,
+    actor,
+    paused_until: datetime | None = None,
+) -> bool:
+    """Set one topic's status; returns False when nothing changed (idempotent)."""
+    if status not in Status.values:
+        raise ValueError(f"unknown status {status!r}")
+    if (status == Status.PAUSED) != (paused_until is not None):
+        raise ValueError("a pause needs an end date, and only a pause has one")
+    if paused_until is not None and paused_until <= timezone.now():
+        raise ValueError("a pause must end in the future")
+    with transaction.atomic():
+        sub, old = _locked_subscription(subject=subject, topic=topic)
+        if old == status and sub.paused_until == paused_until:
+            return False
+        sub.status, sub.paused_until, sub.updated_at = status, paused_until, timezone.now()
+        sub.save(update_fields=["status", "paused_until", "updated_at"])
+        _record_change(
+            Change(subject, topic, ConsentEvent.Kind.SUBSCRIPTION, old or "none", status,
+                   source, paused_until),
+            actor=actor,
+        )
+    return True
+
+
+def subscription_pause(*, subject: Subject, topic: Topic, weeks: int, source: str, actor) -> bool:
+    if weeks not in PAUSE_WEEKS:
+        raise ValueError(f"a pause lasts one of {PAUSE_WEEKS} weeks")
+    until = timezone.now() + timedelta(weeks=weeks)
+    return subscription_set(subject=subject, topic=topic, status=Status.PAUSED,
+                            paused_until=until, source=source, actor=actor)
+
+
+def subscription_unsubscribe_by_token(*, subject_id: uuid.UUID, topic_slug: str,
+                                      source: str = Source.ONE_CLICK) -> bool:
+    """The one-click path: unsubscribe the subject and topic a token names.
+
+    Kept to one joined, locked SELECT on the hot path; POSTing twice changes
+    nothing the second time.
+    """
+    with transaction.atomic():
+        sub = (
+            Subscription.objects.select_for_update(of=("self",))
+            .select_related("subject", "topic")
+            .filter(subject__public_id=subject_id, topic__slug=topic_slug)
+            .first()
+        )
+        if sub is None:
+            subject = Subject.objects.filter(public_id=subject_id).first()
+            topic = Topic.objects.filter(slug=topic_slug).first()
+            if subject is None or topic is None:
+                raise NotFound
+            return subscription_set(subject=subject, topic=topic, status=Status.UNSUBSCRIBED,
+                                    source=source, actor=subject)
+        if sub.status == Status.UNSUBSCRIBED:
+            return False
+        old = sub.status
+        sub.status, sub.paused_until, sub.updated_at = Status.UNSUBSCRIBED, None, timezone.now()
+        sub.save(update_fields=["status", "paused_until", "updated_at"])
+        _record_change(
+            Change(sub.subject, sub.topic, ConsentEvent.Kind.SUBSCRIPTION, old,
+                   Status.UNSUBSCRIBED, source),
+            actor=sub.subject,
+        )
+    return True
+
+
+def subject_unsubscribe_all(*, subject: Subject, source: str, actor) -> bool:
+    """The global opt-out. Topic choices are kept, but none may be sent to while it holds."""
+    with transaction.atomic():
+        subject = Subject.objects.select_for_update().get(pk=subject.pk)
+        if subject.unsubscribed_all:
+            return False
+        subject.unsubscribed_all = True
+        subject.save(update_fields=["unsubscribed_all", "updated_at"])
+        if subject.email_digest:
+            Suppression.objects.get_or_create(
+                email_digest=subject.email_digest,
+                defaults={"reason": Suppression.Reason.UNSUBSCRIBED_ALL},
+            )
+        _record_change(
+            Change(subject, None, ConsentEvent.Kind.UNSUBSCRIBE_ALL, "", "unsubscribed_all",
+                   source),
+            actor=actor,
+        )
+    return True
+
+
+def subject_resubscribe_all(*, subject: Subject, source: str, actor) -> bool:
+    """Lift the global opt-out: the person's earlier topic choices apply again.
+
+    Only the subject's own suppression entry is lifted; a complaint, bounce or
+    staff suppression stays.
+    """
+    with transaction.atomic():
+        subject = Subject.objects.select_for_update().get(pk=subject.pk)
+        if not subject.unsubscribed_all:
+            return False
+        subject.unsubscribed_all = False
+        subject.save(update_fields=["unsubscribed_all", "updated_at"])
+        if subject.email_digest:
+            Suppression.objects.filter(
+                email_digest=subject.email_digest, reason=Suppression.Reason.UNSUBSCRIBED_ALL
+            ).delete()
+        _record_change(
+            Change(subject, None, ConsentEvent.Kind.RESUBSCRIBE_ALL, "unsubscribed_all", "",
+                   source),
+            actor=actor,
+        )
+    return True
+
+
+def _clean_email(email: str) -> str:
+    email = normalise_email(email)
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValueError("not a valid email address") from None
+    return email
+
+
+def subject_upsert(
+    *,
+    actor,
+    source: str,
+    email: str | None = None,
+    external_id: str | None = None,
+    locale: str | None = None,
+    country: str | None = None,
+    subscriptions: dict[str, bool] | None = None,
+) -> tuple[Subject, bool]:
+    """Create or update a subject found by email (digest) or external id.
+
+    Returns (subject, created). Topics named in `subscriptions` must exist; a new
+    subject also gets every topic marked `default_subscribed`.
+    """
+    if not email and not external_id:
+        raise ValueError("an email or an external_id is required")
+    email = _clean_email(email) if email else None
+    digest = email_digest(email) if email else None
+    subscriptions = subscriptions or {}
+    topics = {t.slug: t for t in Topic.objects.filter(slug__in=list(subscriptions))}
+    unknown = sorted(set(subscriptions) - set(topics))
+    if unknown:
+        raise NotFound(f"unknown topic: {', '.join(unknown)}")
+
+    with transaction.atomic():
+        by_email = (Subject.objects.select_for_update().filter(email_digest=digest).first()
+                    if digest else None)
+        by_external = (Subject.objects.select_for_update().filter(external_id=external_id)
+                       .first() if external_id else None)
+        if by_email and by_external and by_email.pk != by_external.pk:
+            raise Conflict
+        subject = by_email or by_external
+        created = subject is None
+        if created:
+            subject = Subject(email=email, email_digest=digest, external_id=external_id)
+        elif email and subject.email_digest != digest:
+            subject.email, subject.email_digest = email, digest
+        if external_id:
+            subject.external_id = external_id
+        if locale is not None:
+            subject.locale = locale
+        if country is not None:
+            subject.country = country.upper()
+        subject.save()
+        audit.record(actor=actor, action="subject.created" if created else "subject.updated",
+                     target=subject, details={"source": source})
+        wanted = dict(subscriptions)
+        if created:
+            for topic in Topic.objects.filter(default_subscribed=True):
+                topics.setdefault(topic.slug, topic)
+                wanted.setdefault(topic.slug, True)
+        for slug, on in wanted.items():
+            subscription_set(subject=subject, topic=topics[slug],
+                             status=Status.SUBSCRIBED if on else Status.UNSUBSCRIBED,
+                             source=source, actor=actor)
+    return subject, created
+
+
+def feedback_record(*, topic: Topic | None, reason: str, country: str = "") -> Feedback:
+    if reason not in Feedback.Reason.values:
+        raise ValueError(f"unknown reason {reason!r}")
+    return Feedback.objects.create(topic=topic, reason=reason, country=country)
+
+
+def erasure_request(*, subject: Subject, source: str, actor) -> ErasureRequest:
+    """Record the request (idempotent while one is open); the anonymizer executes it."""
+    with transaction.atomic():
+        open_request = ErasureRequest.objects.filter(
+            subject_public_id=subject.public_id,
+            status__in=[ErasureRequest.Status.PENDING, ErasureRequest.Status.RUNNING],
+        ).first()
+        if open_request:
+            return open_request
+        request = ErasureRequest.objects.create(subject_public_id=subject.public_id,
+                                                source=source)
+        audit.record(actor=actor, action="erasure.requested", target=request,
+                     details={"subject": str(subject.public_id), "source": source})
+    return request
+
+
+def preference_link_send(*, email_digest: str | None = None,
+                         subject_id: str | None = None) -> bool:
+    """Email a fresh preference link to the subject, if there is one.
+
+    Called from a task so the page that asks answers the same, and as fast,
+    whether or not the address is known.
+    """
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from preferences.email import preferences_url
+
+    if email_digest:
+        subject = Subject.objects.filter(email_digest=email_digest).first()
+    else:
+        subject = Subject.objects.filter(public_id=subject_id).first()
+    if subject is None or not subject.email:
+        return False
+    language = subject.locale if subject.locale in dict(settings.LANGUAGES) else "en"
+    with translation.override(language):
+        context = {"url": preferences_url(subject),
+                   "days": settings.HUSH_PREFERENCE_LINK_MAX_AGE // 86400}
+        body = render_to_string("preferences/email/preference_link.txt", context)
+        title = render_to_string("preferences/email/preference_link_subject.txt").strip()
+    send_mail(title, body, None, [subject.email])
+    audit.record(actor=audit.SYSTEM, action="preference_link.sent", target=subject)
+    return True

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from preferences import views
+
+app_name = "preferences"
+
+urlpatterns = [
+    path("u/<str:token>/", views.one_click, name="one_click"),
+    path("p/", views.request_link, name="request_link"),
+    path("p/<str:token>/", views.center, name="center"),
+    path("p/<str:token>/renew/", views.renew, name="renew"),
+]

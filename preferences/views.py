@@ -1,0 +1,183 @@
+"""Pages a subscriber uses: one-click unsubscribe, the preference center and the
+page that emails a fresh link."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django_ratelimit.core import is_ratelimited
+
+from preferences import selectors, services
+from preferences.crypto import email_digest
+from preferences.email import preferences_url
+from preferences.forms import REASON_CHOICES, CenterActionForm, LinkRequestForm
+from preferences.models import Feedback, Source, Topic
+from preferences.tasks import send_preference_link
+from preferences.tokens import (
+    BadToken,
+    ExpiredToken,
+    read_preferences_token,
+    read_unsubscribe_token,
+)
+
+ONE_CLICK_FIELDS = {"List-Unsubscribe", "reason"}
+
+
+def _use_locale(subject) -> None:
+    """Speak the subject's language when we know it (else Accept-Language stands)."""
+    if subject.locale and subject.locale in dict(settings.LANGUAGES):
+        translation.activate(subject.locale)
+
+
+def _invalid_link(request):
+    return render(request, "preferences/link_invalid.html", status=404)
+
+
+@csrf_exempt  # RFC 8058: mail clients POST without cookies; the signed token is the authority
+def one_click(request, token):
+    """GET shows the page and changes nothing (scanners prefetch links); POST with
+    `List-Unsubscribe=One-Click` unsubscribes and answers 200, never a redirect."""
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    try:
+        claim = read_unsubscribe_token(token)
+    except BadToken:
+        return _invalid_link(request)
+
+    if request.method == "GET":
+        subject = selectors.subject_by_public_id(claim.subject_id)
+        topic = Topic.objects.filter(slug=claim.topic_slug).first()
+        if subject is None or topic is None:
+            return _invalid_link(request)
+        _use_locale(subject)
+        sub = selectors.subject_subscriptions(subject).get(topic.slug)
+        done = sub is not None and sub.status == sub.Status.UNSUBSCRIBED
+        return render(request, "preferences/one_click.html", {
+            "topic": topic, "done": done, "preferences_url": preferences_url(subject),
+            "reasons": REASON_CHOICES,
+        })
+
+    reason = request.POST.get("reason", "")
+    if (request.POST.get("List-Unsubscribe") != "One-Click"
+            or set(request.POST) - ONE_CLICK_FIELDS or request.FILES
+            or (reason and reason not in Feedback.Reason.values)):
+        return render(request, "preferences/one_click_bad_request.html", status=400)
+    try:
+        services.subscription_unsubscribe_by_token(subject_id=claim.subject_id,
+                                                   topic_slug=claim.topic_slug)
+    except services.NotFound:
+        return _invalid_link(request)
+    subject = selectors.subject_by_public_id(claim.subject_id)
+    topic = Topic.objects.get(slug=claim.topic_slug)
+    if reason:
+        services.feedback_record(topic=topic, reason=reason, country=subject.country)
+    _use_locale(subject)
+    return render(request, "preferences/one_click_done.html", {
+        "topic": topic, "preferences_url": preferences_url(subject),
+        "reasons": REASON_CHOICES, "reason_given": bool(reason),
+    })
+
+
+def center(request, token):
+    try:
+        subject_id = read_preferences_token(token)
+    except ExpiredToken:
+        return render(request, "preferences/link_expired.html", {"token": token}, status=410)
+    except BadToken:
+        return _invalid_link(request)
+    subject = selectors.subject_by_public_id(subject_id)
+    if subject is None:
+        return _invalid_link(request)
+    _use_locale(subject)
+
+    if request.method == "POST":
+        form = CenterActionForm(request.POST)
+        if not form.is_valid():
+            return _render_center(request, subject, errors=form.errors, status=400)
+        error = _apply(subject, form.cleaned_data)
+        if error:
+            return _render_center(request, subject, errors={"__all__": [error]}, status=400)
+        messages.success(request, _("Your choices are saved."))
+        return redirect(request.path, permanent=False)
+    return _render_center(request, subject)
+
+
+def _apply(subject, data) -> str | None:
+    """Carry out one preference-center action; returns an error message or None."""
+    action, source = data["action"], Source.PREFERENCE_CENTER
+    if action in ("subscribe", "unsubscribe", "pause"):
+        topic = Topic.objects.filter(slug=data["topic"]).first()
+        if topic is None:
+            return _("That topic does not exist.")
+        if action == "pause":
+            services.subscription_pause(subject=subject, topic=topic, weeks=data["weeks"],
+                                        source=source, actor=subject)
+        else:
+            status = "subscribed" if action == "subscribe" else "unsubscribed"
+            services.subscription_set(subject=subject, topic=topic, status=status,
+                                      source=source, actor=subject)
+    elif action == "unsubscribe_all":
+        services.subject_unsubscribe_all(subject=subject, source=source, actor=subject)
+    elif action == "resubscribe_all":
+        services.subject_resubscribe_all(subject=subject, source=source, actor=subject)
+    elif action == "erase":
+        services.erasure_request(subject=subject, source=source, actor=subject)
+    return None
+
+
+def _render_center(request, subject, *, errors=None, status=200):
+    from anonymizer.models import ErasureRequest
+
+    erasure = ErasureRequest.objects.filter(subject_public_id=subject.public_id).order_by(
+        "-requested_at").first()
+    return render(request, "preferences/center.html", {
+        "subject": subject,
+        "channels": selectors.topics_by_channel(subject),
+        "history": selectors.consent_history(subject),
+        "erasure": erasure,
+        "errors": errors,
+        "pause_weeks": services.PAUSE_WEEKS,
+    }, status=status)
+
+
+def renew(request, token):
+    """An expired link names its subject: send a fresh one without asking for the address."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        read_preferences_token(token)
+        return redirect("preferences:center", token=token)
+    except ExpiredToken as expired:
+        subject_id = str(expired.subject_id)
+    except BadToken:
+        return _invalid_link(request)
+    if _rate_limited(request, address_key=subject_id):
+        return render(request, "preferences/link_rate_limited.html", status=429)
+    send_preference_link.delay(subject_id=subject_id)
+    return render(request, "preferences/link_sent.html")
+
+
+def request_link(request):
+    """Answers the same whether or not the address is known: the lookup happens in a task."""
+    form = LinkRequestForm(request.POST or None)
+    if request.method != "POST":
+        return render(request, "preferences/link_request.html", {"form": form})
+    if not form.is_valid():
+        return render(request, "preferences/link_request.html", {"form": form}, status=400)
+    digest = email_digest(form.cleaned_data["email"])
+    if _rate_limited(request, address_key=digest):
+        return render(request, "preferences/link_rate_limited.html", status=429)
+    send_preference_link.delay(email_digest=digest)
+    return render(request, "preferences/link_sent.html")
+
+
+def _rate_limited(request, *, address_key: str) -> bool:
+    per_client = is_ratelimited(request, group="preference-link-client", key="ip",
+                                rate=settings.HUSH_LINK_RATE_PER_CLIENT, increment=True)
+    per_address = is_ratelimited(request, group="preference-link-address",
+                                 key=lambda group, req: address_key,
+                                 rate=settings.HUSH_LINK_RATE_PER_ADDRESS, increment=True)
+    return per_client or per_address
