@@ -20,6 +20,9 @@ class ErasureRequest(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     requested_at = models.DateTimeField(default=timezone.now)
 
+    def __str__(self):
+        return f"erasure {self.pk} ({self.status})"
+
     @property
     def audit_id(self):
         return str(self.pk)

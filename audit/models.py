@@ -70,3 +70,6 @@ class ChainHead(models.Model):
 
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="single_chain_head")]
+
+    def __str__(self):
+        return f"chain head at {self.last_seq}"

@@ -3,7 +3,12 @@
 import uuid
 
 from django.db import transaction
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
@@ -47,6 +52,7 @@ def _actor(request):
 class SubjectUpsertApi(APIView):
     required_scopes = ("subjects:write",)
 
+    @extend_schema_serializer(component_name="SubjectUpsertInput")
     class InputSerializer(StrictSerializer):
         email = serializers.EmailField(required=False, max_length=320)
         external_id = serializers.CharField(required=False, max_length=255)
@@ -60,6 +66,7 @@ class SubjectUpsertApi(APIView):
                 raise ValidationError("give an email or an external_id")
             return data
 
+    @extend_schema_serializer(component_name="SubjectUpsertOutput")
     class OutputSerializer(serializers.Serializer):
         id = serializers.UUIDField()
 
@@ -94,6 +101,7 @@ class SubscriptionStateSerializer(serializers.Serializer):
 class SubjectDetailApi(APIView):
     required_scopes = ("subjects:read",)
 
+    @extend_schema_serializer(component_name="SubjectDetailOutput")
     class OutputSerializer(serializers.Serializer):
         id = serializers.UUIDField(source="public_id")
         email = serializers.EmailField(allow_null=True)
@@ -117,7 +125,9 @@ class SubjectDetailApi(APIView):
 class SubscriptionsChangeApi(APIView):
     required_scopes = ("subjects:write",)
 
+    @extend_schema_serializer(component_name="SubscriptionsChangeInput")
     class InputSerializer(StrictSerializer):
+        @extend_schema_serializer(component_name="SubscriptionsChangeChange")
         class ChangeSerializer(StrictSerializer):
             topic = serializers.SlugField(max_length=64)
             status = serializers.ChoiceField(choices=Subscription.Status.choices)
@@ -131,6 +141,7 @@ class SubscriptionsChangeApi(APIView):
 
         changes = ChangeSerializer(many=True, allow_empty=False, max_length=100)
 
+    @extend_schema_serializer(component_name="SubscriptionsChangeOutput")
     class OutputSerializer(serializers.Serializer):
         id = serializers.UUIDField()
         changed = serializers.ListField(child=serializers.CharField(),
@@ -167,6 +178,7 @@ class SubscriptionsChangeApi(APIView):
 class UnsubscribeAllApi(APIView):
     required_scopes = ("subjects:write",)
 
+    @extend_schema_serializer(component_name="UnsubscribeAllOutput")
     class OutputSerializer(serializers.Serializer):
         id = serializers.UUIDField()
         changed = serializers.BooleanField()
@@ -217,6 +229,7 @@ class SubjectLinksApi(APIView):
 class ConsentCheckApi(APIView):
     required_scopes = ("consent:check",)
 
+    @extend_schema_serializer(component_name="ConsentCheckInput")
     class InputSerializer(StrictSerializer):
         topic = serializers.SlugField(max_length=64)
         recipients = serializers.ListField(
@@ -224,6 +237,7 @@ class ConsentCheckApi(APIView):
             help_text="emails or subject ids, up to 10,000",
         )
 
+    @extend_schema_serializer(component_name="ConsentCheckOutput")
     class OutputSerializer(serializers.Serializer):
         topic = serializers.CharField()
         allowed = serializers.ListField(child=serializers.CharField(),

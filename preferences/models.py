@@ -3,7 +3,6 @@ import uuid
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-
 from rest_framework_api_key.models import AbstractAPIKey
 
 from preferences.fields import EncryptedTextField
@@ -136,6 +135,9 @@ class ConsentEvent(models.Model):
     class Meta:
         indexes = [models.Index(fields=["subject", "-occurred_at"])]
 
+    def __str__(self):
+        return f"{self.kind} {self.old_status}->{self.new_status} ({self.source})"
+
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise PermissionError("consent events are append-only")
@@ -174,6 +176,9 @@ class Feedback(models.Model):
     reason = models.CharField(max_length=20, choices=Reason.choices)
     country = models.CharField(max_length=2, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self):
+        return self.reason
 
 
 class ApiKey(AbstractAPIKey):
