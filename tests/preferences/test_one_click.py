@@ -1,0 +1,170 @@
+"""The RFC 8058 contract of /u/<token>/."""
+
+import pytest
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from preferences.models import ConsentEvent, Feedback, Subscription
+from preferences.tokens import make_preferences_token, make_unsubscribe_token
+
+ONE_CLICK = {"List-Unsubscribe": "One-Click"}
+
+
+def url_for(subject, topic):
+    return reverse("preferences:one_click",
+                   args=[make_unsubscribe_token(subject=subject, topic=topic)])
+
+
+def status_of(subject, topic):
+    return Subscription.objects.get(subject=subject, topic=topic).status
+
+
+@pytest.fixture
+def url(alice, newsletter):
+    return url_for(alice, newsletter)
+
+
+def test_it_unsubscribes_on_a_urlencoded_post(client, alice, newsletter, url):
+    response = client.post(url, ONE_CLICK)
+    assert response.status_code == 200
+    assert status_of(alice, newsletter) == "unsubscribed"
+    event = ConsentEvent.objects.get(subject=alice, topic=newsletter, source="one_click")
+    assert (event.old_status, event.new_status) == ("subscribed", "unsubscribed")
+
+
+def test_it_accepts_multipart(client, alice, newsletter, url):
+    response = client.post(url, ONE_CLICK)  # the test client sends multipart by default
+    assert response["Content-Type"].startswith("text/html")
+    urlencoded = client.post(url_for(alice, newsletter), "List-Unsubscribe=One-Click",
+                             content_type="application/x-www-form-urlencoded")
+    assert response.status_code == urlencoded.status_code == 200
+    assert status_of(alice, newsletter) == "unsubscribed"
+
+
+def test_it_answers_without_redirect_cookie_or_csrf(alice, newsletter, url):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(url, "List-Unsubscribe=One-Click",
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200
+    assert "Location" not in response
+    assert not response.cookies
+    assert status_of(alice, newsletter) == "unsubscribed"
+
+
+def test_posting_twice_equals_once(client, alice, newsletter, url):
+    client.post(url, ONE_CLICK)
+    second = client.post(url, ONE_CLICK)
+    assert second.status_code == 200
+    assert ConsentEvent.objects.filter(subject=alice, topic=newsletter,
+                                       source="one_click").count() == 1
+    assert AuditEvent.objects.filter(action="consent.changed",
+                                     details__source="one_click").count() == 1
+
+
+@pytest.mark.parametrize("body,content_type", [
+    ("", "application/x-www-form-urlencoded"),
+    ("List-Unsubscribe=one-click", "application/x-www-form-urlencoded"),
+    ("List-Unsubscribe=", "application/x-www-form-urlencoded"),
+    ("List-Unsubscribe=One-Click&extra=1", "application/x-www-form-urlencoded"),
+    ("List-Unsubscribe=One-Click&reason=made-up", "application/x-www-form-urlencoded"),
+    ('{"List-Unsubscribe": "One-Click"}', "application/json"),
+    ("List-Unsubscribe=One-Click", "text/plain"),
+    ("Unsubscribe=One-Click", "application/x-www-form-urlencoded"),
+])
+def test_any_other_body_is_400_and_changes_nothing(client, alice, newsletter, url, body,
+                                                   content_type):
+    response = client.post(url, body, content_type=content_type)
+    assert response.status_code == 400
+    assert status_of(alice, newsletter) == "subscribed"
+    assert not ConsentEvent.objects.filter(source="one_click").exists()
+    assert not Feedback.objects.exists()
+
+
+def test_get_changes_nothing(client, alice, newsletter, url):
+    events = ConsentEvent.objects.count()
+    for _ in range(3):
+        response = client.get(url)
+        assert response.status_code == 200
+    assert status_of(alice, newsletter) == "subscribed"
+    assert ConsentEvent.objects.count() == events
+    page = response.content.decode()
+    assert 'name="List-Unsubscribe" value="One-Click"' in page
+    assert "Unsubscribe" in page
+    assert "/p/" in page  # a link to the preference center
+
+
+def test_get_after_unsubscribing_says_so(client, alice, newsletter, url):
+    client.post(url, ONE_CLICK)
+    assert "You are unsubscribed from Newsletter" in client.get(url).content.decode()
+
+
+def test_the_answer_offers_the_reason_form(client, url):
+    page = client.post(url, ONE_CLICK).content.decode()
+    assert 'name="reason"' in page
+    assert 'value="too_frequent"' in page
+    assert "csrfmiddlewaretoken" not in page
+
+
+def test_a_reason_is_stored_without_linking_the_subject(client, alice, newsletter, url):
+    response = client.post(url, {**ONE_CLICK, "reason": "too_frequent"})
+    assert response.status_code == 200
+    assert "Thank you" in response.content.decode()
+    feedback = Feedback.objects.get()
+    assert (feedback.topic, feedback.reason, feedback.country) == (newsletter, "too_frequent",
+                                                                   "GB")
+    assert status_of(alice, newsletter) == "unsubscribed"
+
+
+def test_a_token_cannot_reach_another_subject(client, alice, bob, newsletter, url):
+    client.post(url, ONE_CLICK)
+    assert status_of(bob, newsletter) == "subscribed"
+    assert status_of(alice, newsletter) == "unsubscribed"
+
+
+def test_it_only_touches_the_topic_in_the_token(client, alice, newsletter, offers, url):
+    client.post(url, ONE_CLICK)
+    assert status_of(alice, offers) == "subscribed"
+
+
+def test_a_tampered_token_is_404_and_changes_nothing(client, alice, newsletter, url):
+    token = url.split("/")[2]
+    response = client.post(f"/u/{token[:-2]}xx/", ONE_CLICK)
+    assert response.status_code == 404
+    assert status_of(alice, newsletter) == "subscribed"
+
+
+def test_a_preferences_token_does_not_unsubscribe(client, alice, newsletter):
+    token = make_preferences_token(subject=alice)
+    assert client.post(f"/u/{token}/", ONE_CLICK).status_code == 404
+    assert status_of(alice, newsletter) == "subscribed"
+
+
+def test_a_subject_without_a_row_for_the_topic_gets_an_unsubscribed_row(client, alice,
+                                                                         sms_alerts):
+    response = client.post(url_for(alice, sms_alerts), ONE_CLICK)
+    assert response.status_code == 200
+    assert status_of(alice, sms_alerts) == "unsubscribed"
+
+
+def test_it_unpauses_into_unsubscribed(client, alice, newsletter, url):
+    from preferences.services import subscription_pause
+
+    subscription_pause(subject=alice, topic=newsletter, weeks=4, source="preference_center",
+                       actor=alice)
+    client.post(url, ONE_CLICK)
+    sub = Subscription.objects.get(subject=alice, topic=newsletter)
+    assert (sub.status, sub.paused_until) == ("unsubscribed", None)
+
+
+def test_other_methods_are_refused(client, url):
+    assert client.put(url).status_code == 405
+    assert client.delete(url).status_code == 405
+
+
+def test_it_speaks_the_subjects_language(client, alice, newsletter, url):
+    alice.locale = "fr"
+    alice.save()
+    page = client.get(url).content.decode()
+    assert '<html lang="fr">' in page
