@@ -18,7 +18,7 @@ BEGIN
       RETURN NEW;
     END IF;
   END IF;
-  RAISE EXCEPTION 'audit events are append-only: % refused', TG_OP
+  RAISE EXCEPTION 'audit events are append-only: %% refused', TG_OP
     USING ERRCODE = 'insufficient_privilege';
 END
 $$ LANGUAGE plpgsql;
