@@ -4,6 +4,8 @@ Each helper rejects a malformed value at start-up with the variable's name in th
 message, so a bad deployment fails loudly instead of running half-configured.
 """
 
+import base64
+import binascii
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -56,3 +58,20 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_fernet_keys(name: str, keys: list[str]) -> list[str]:
+    """Fernet keys, newest first: each 32 url-safe base64-encoded bytes."""
+    if not keys:
+        raise ImproperlyConfigured(
+            f"{name} must be set: comma-separated Fernet keys, newest first"
+        )
+    for position, key in enumerate(keys, 1):
+        try:
+            ok = len(base64.urlsafe_b64decode(key.encode())) == 32
+        except (binascii.Error, ValueError):
+            ok = False
+        if not ok:
+            raise ImproperlyConfigured(f"{name}: key {position} is not a Fernet key "
+                                       "(32 url-safe base64-encoded bytes)")
+    return keys

@@ -9,7 +9,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_int, env_list, env_required, env_str
+from config.env import env_bool, env_fernet_keys, env_int, env_list, env_required, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -21,12 +21,7 @@ SECRET_KEY = env_required("SECRET_KEY", unless=DEV, fallback="dev-only-" + "x" *
 HUSH_FIELD_KEYS = env_list("HUSH_FIELD_KEYS") or (
     ["ZGV2LW9ubHkta2V5LWRvLW5vdC11c2UtaW4tcHJvZCE="] if DEV else []
 )
-if not HUSH_FIELD_KEYS:
-    from django.core.exceptions import ImproperlyConfigured
-
-    raise ImproperlyConfigured(
-        "HUSH_FIELD_KEYS must be set: comma-separated Fernet keys, newest first"
-    )
+env_fernet_keys("HUSH_FIELD_KEYS", HUSH_FIELD_KEYS)
 HUSH_DIGEST_KEY = env_required("HUSH_DIGEST_KEY", unless=DEV, fallback="dev-only-digest-key")
 HUSH_BASE_URL = (env_str("HUSH_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
 HUSH_UNSUBSCRIBE_MAILTO = env_str("HUSH_UNSUBSCRIBE_MAILTO", "")

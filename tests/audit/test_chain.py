@@ -1,3 +1,4 @@
+import itertools
 import threading
 
 import pytest
@@ -23,7 +24,7 @@ def test_events_are_appended_unsealed_and_sealed_in_order(db):
     assert [e.seq for e in events] == [1, 2, 3, 4, 5]
     assert [e.details["i"] for e in events] == [0, 1, 2, 3, 4]
     assert events[0].prev_hash == "0" * 64
-    for before, after in zip(events, events[1:], strict=False):
+    for before, after in itertools.pairwise(events):
         assert after.prev_hash == before.hash
     assert ChainHead.objects.get().last_seq == 5
 

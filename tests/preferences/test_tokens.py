@@ -2,7 +2,8 @@ import uuid
 
 import pytest
 from django.core import signing
-from hypothesis import given, settings as hyp_settings
+from hypothesis import given
+from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
 from preferences.tokens import (
