@@ -81,3 +81,20 @@ def test_apikey_revoke(db):
     run("apikey", "revoke", api_key.prefix)
     api_key.refresh_from_db()
     assert api_key.revoked
+
+
+def test_rotate_field_keys_moves_every_email_to_the_newest_key(alice, bob, settings):
+    from cryptography.fernet import Fernet
+    from django.db import connection
+
+    old_key = settings.HUSH_FIELD_KEYS[0]
+    new_key = Fernet.generate_key().decode()
+    settings.HUSH_FIELD_KEYS = [new_key, old_key]
+    out, _ = run("rotate_field_keys", "--batch", "1")
+    assert "done: 2 emails" in out
+    settings.HUSH_FIELD_KEYS = [new_key]  # the old key can now go
+    assert Subject.objects.get(pk=alice.pk).email == "alice@example.com"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT email FROM preferences_subject")
+        for (token,) in cursor.fetchall():
+            Fernet(new_key.encode()).decrypt(token.encode())
