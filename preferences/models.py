@@ -86,6 +86,9 @@ class Subscription(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices)
     paused_until = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
+    feedback_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a reason was last given: one per unsubscribe."
+    )
 
     class Meta:
         constraints = [

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 import audit
@@ -129,12 +130,14 @@ def subscription_pause(*, subject: Subject, topic: Topic, weeks: int, source: st
                             paused_until=until, source=source, actor=actor)
 
 
-def subscription_unsubscribe_by_token(*, subject_id: uuid.UUID, topic_slug: str,
-                                      source: str = Source.ONE_CLICK) -> bool:
+def subscription_unsubscribe_by_token(
+    *, subject_id: uuid.UUID, topic_slug: str, source: str = Source.ONE_CLICK
+) -> tuple[Subscription, bool]:
     """The one-click path: unsubscribe the subject and topic a token names.
 
-    Kept to one joined, locked SELECT on the hot path; POSTing twice changes
-    nothing the second time.
+    Returns the subscription (subject and topic loaded, for the answer page) and
+    whether it changed. One joined, locked SELECT on the hot path; POSTing twice
+    changes nothing the second time.
     """
     with transaction.atomic():
         sub = (
@@ -148,10 +151,11 @@ def subscription_unsubscribe_by_token(*, subject_id: uuid.UUID, topic_slug: str,
             topic = Topic.objects.filter(slug=topic_slug).first()
             if subject is None or topic is None:
                 raise NotFound
-            return subscription_set(subject=subject, topic=topic, status=Status.UNSUBSCRIBED,
-                                    source=source, actor=subject)
+            changed = subscription_set(subject=subject, topic=topic,
+                                       status=Status.UNSUBSCRIBED, source=source, actor=subject)
+            return Subscription.objects.get(subject=subject, topic=topic), changed
         if sub.status == Status.UNSUBSCRIBED:
-            return False
+            return sub, False
         old = sub.status
         sub.status, sub.paused_until, sub.updated_at = Status.UNSUBSCRIBED, None, timezone.now()
         sub.save(update_fields=["status", "paused_until", "updated_at"])
@@ -160,7 +164,7 @@ def subscription_unsubscribe_by_token(*, subject_id: uuid.UUID, topic_slug: str,
                    Status.UNSUBSCRIBED, source),
             actor=sub.subject,
         )
-    return True
+    return sub, True
 
 
 def subject_unsubscribe_all(*, subject: Subject, source: str, actor) -> bool:
@@ -276,10 +280,20 @@ def subject_upsert(
     return subject, created
 
 
-def feedback_record(*, topic: Topic | None, reason: str, country: str = "") -> Feedback:
+def feedback_record(*, subscription: Subscription, reason: str) -> Feedback | None:
+    """Store why someone left: one reason per unsubscribe, so a resent form or a
+    replayed token cannot inflate the analytics. Returns None if already given."""
     if reason not in Feedback.Reason.values:
         raise ValueError(f"unknown reason {reason!r}")
-    return Feedback.objects.create(topic=topic, reason=reason, country=country)
+    with transaction.atomic():
+        first = Subscription.objects.filter(
+            Q(feedback_at__isnull=True) | Q(feedback_at__lt=F("updated_at")),
+            pk=subscription.pk, status=Status.UNSUBSCRIBED,
+        ).update(feedback_at=timezone.now())
+        if not first:
+            return None
+        return Feedback.objects.create(topic=subscription.topic, reason=reason,
+                                       country=subscription.subject.country)
 
 
 def erasure_request(*, subject: Subject, source: str, actor) -> ErasureRequest:

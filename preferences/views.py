@@ -66,14 +66,13 @@ def one_click(request, token):
             or (reason and reason not in Feedback.Reason.values)):
         return render(request, "preferences/one_click_bad_request.html", status=400)
     try:
-        services.subscription_unsubscribe_by_token(subject_id=claim.subject_id,
-                                                   topic_slug=claim.topic_slug)
+        sub, _ = services.subscription_unsubscribe_by_token(subject_id=claim.subject_id,
+                                                            topic_slug=claim.topic_slug)
     except services.NotFound:
         return _invalid_link(request)
-    subject = selectors.subject_by_public_id(claim.subject_id)
-    topic = Topic.objects.get(slug=claim.topic_slug)
+    subject, topic = sub.subject, sub.topic
     if reason:
-        services.feedback_record(topic=topic, reason=reason, country=subject.country)
+        services.feedback_record(subscription=sub, reason=reason)
     _use_locale(subject)
     return render(request, "preferences/one_click_done.html", {
         "topic": topic, "preferences_url": preferences_url(subject),

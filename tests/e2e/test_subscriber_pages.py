@@ -85,14 +85,15 @@ def test_it_manages_topics_from_the_preference_center(page, alice, sms_alerts, s
     assert abs(offers.paused_until - (timezone.now() + timedelta(weeks=4))) < timedelta(minutes=1)
     until = displayed_date(offers.paused_until)
     expect(topic_row(page, "offers").locator(".state")).to_have_text(f"Paused until {until}")
-    expect(topic_row(page, "offers").get_by_role("button", name="Subscribe to Offers")
-           ).to_be_visible()
+    expect(topic_row(page, "offers").get_by_role("button", name="Resume Offers")).to_be_visible()
 
     # Unsubscribe from everything, then come back.
     page.get_by_role("button", name="Unsubscribe from all").click()
     expect_saved(page)
     notice = page.get_by_role("region", name="You are unsubscribed from everything")
     expect(notice).to_be_visible()
+    expect(topic_row(page, "newsletter").locator(".state")).to_have_text(
+        "Subscribed, on hold while you are unsubscribed from everything")
     alice.refresh_from_db()
     assert alice.unsubscribed_all
 

@@ -168,3 +168,24 @@ def test_it_speaks_the_subjects_language(client, alice, newsletter, url):
     alice.save()
     page = client.get(url).content.decode()
     assert '<html lang="fr">' in page
+
+
+def test_the_one_click_post_is_one_short_transaction(client, alice, newsletter, url,
+                                                     django_assert_max_num_queries):
+    """The hot path: lock-and-read, one UPDATE, two INSERTs (consent and audit)."""
+    with django_assert_max_num_queries(6):  # + BEGIN/COMMIT savepoint bookkeeping
+        client.post(url, ONE_CLICK)
+
+
+def test_one_reason_per_unsubscribe(client, alice, newsletter, url):
+    for _ in range(3):
+        assert client.post(url, {**ONE_CLICK, "reason": "privacy"}).status_code == 200
+    assert Feedback.objects.count() == 1
+    # Coming back and leaving again is a new unsubscribe, with room for a new reason.
+    from preferences.services import subscription_set
+
+    subscription_set(subject=alice, topic=newsletter, status="subscribed",
+                     source="preference_center", actor=alice)
+    client.post(url, {**ONE_CLICK, "reason": "too_frequent"})
+    assert list(Feedback.objects.order_by("id").values_list("reason", flat=True)) == [
+        "privacy", "too_frequent"]
