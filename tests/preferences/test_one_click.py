@@ -189,3 +189,11 @@ def test_one_reason_per_unsubscribe(client, alice, newsletter, url):
     client.post(url, {**ONE_CLICK, "reason": "too_frequent"})
     assert list(Feedback.objects.order_by("id").values_list("reason", flat=True)) == [
         "privacy", "too_frequent"]
+
+
+def test_the_page_is_translated_into_french(client, alice, newsletter, url):
+    alice.locale = "fr"
+    alice.save()
+    page = client.get(url).content.decode()
+    assert "Se désabonner de Newsletter ?" in page
+    assert "Vous êtes désabonné de Newsletter" in client.post(url, ONE_CLICK).content.decode()
