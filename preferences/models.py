@@ -200,3 +200,100 @@ class ApiKey(AbstractAPIKey):
 
     def has_scopes(self, required) -> bool:
         return set(required) <= set(self.scopes)
+
+
+class EventType(models.TextChoices):
+    """What a destination can be told about."""
+
+    SUBSCRIPTION_CHANGED = "subscription.changed"
+    SUBJECT_SUPPRESSED = "subject.suppressed"
+    SUBJECT_UNSUPPRESSED = "subject.unsuppressed"
+    SUBJECT_ERASED = "subject.erased"
+
+
+class Destination(models.Model):
+    """A downstream system that keeps its own copy of who may be contacted.
+
+    It gets the subject's opaque id and external id; the email only when
+    `include_email` is set. Paused automatically after repeated failures and
+    resumed by a health probe; its backlog waits meanwhile.
+    """
+
+    class Kind(models.TextChoices):
+        WEBHOOK = "webhook", "Signed webhook"
+        CALLABLE = "callable", "Python callable"
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    enabled = models.BooleanField(default=True)
+    topics = models.ManyToManyField(Topic, blank=True,
+                                    help_text="Only changes to these topics (none: every topic).")
+    event_types = models.JSONField(default=list, blank=True,
+                                   help_text="Only these event types (empty: every type).")
+    include_email = models.BooleanField(default=False)
+    url = models.URLField(blank=True, help_text="For webhooks.")
+    secret = EncryptedTextField(blank=True, null=True, help_text="Webhook signing secret.")
+    callable_path = models.CharField(max_length=200, blank=True,
+                                     help_text="Dotted path of a function, for callables.")
+    paused_at = models.DateTimeField(null=True, blank=True)
+    pause_reason = models.CharField(max_length=200, blank=True)
+    next_probe_at = models.DateTimeField(null=True, blank=True,
+                                         help_text="When a paused destination is tried again.")
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.name
+
+    def wants(self, event_type: str) -> bool:
+        return not self.event_types or event_type in self.event_types
+
+
+class Delivery(models.Model):
+    """One event for one destination: the outbox row, written in the same
+    transaction as the change. Its id is the idempotency key receivers see.
+
+    Ordered per subject by the auto-increment `id`: a delivery is only sent once
+    every earlier one for the same destination and subject has been delivered or
+    given up. `key` is public (the payload's "id"); `id` never leaves Hush.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        IN_FLIGHT = "in_flight"
+        DELIVERED = "delivered"
+        FAILED = "failed"
+
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    destination = models.ForeignKey(Destination, on_delete=models.CASCADE,
+                                    related_name="deliveries")
+    subject = models.ForeignKey(Subject, on_delete=models.SET_NULL, null=True, blank=True)
+    subject_key = models.CharField(max_length=36, help_text="Opaque id: the ordering key.")
+    event_type = models.CharField(max_length=32, choices=EventType.choices)
+    payload = models.JSONField(help_text="Without the email, which is added at send time.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    retried_at = models.DateTimeField(null=True, blank=True,
+                                      help_text="Set when staff retry a failed delivery.")
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        indexes = [
+            models.Index(fields=["destination", "subject_key", "id"],
+                         name="delivery_subject_order",
+                         condition=models.Q(status__in=["pending", "in_flight"])),
+            models.Index(fields=["next_attempt_at"], name="delivery_due",
+                         condition=models.Q(status="pending")),
+            models.Index(fields=["destination", "status", "delivered_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.event_type} -> {self.destination_id} ({self.status})"

@@ -19,6 +19,7 @@ from anonymizer.models import ErasureRequest
 from preferences.crypto import email_digest, normalise_email
 from preferences.models import (
     ConsentEvent,
+    EventType,
     Feedback,
     Source,
     Subject,
@@ -26,6 +27,7 @@ from preferences.models import (
     Suppression,
     Topic,
 )
+from preferences.outbox import outbox_write
 
 Status = Subscription.Status
 PAUSE_WEEKS = (1, 4, 12)
@@ -50,11 +52,17 @@ class Change:
     paused_until: datetime | None = None
 
 
-def _record_change(change: Change, *, actor) -> None:
-    """Append the ConsentEvent and the audit event for one change.
+_EVENT_TYPES = {
+    ConsentEvent.Kind.SUBSCRIPTION: EventType.SUBSCRIPTION_CHANGED,
+    ConsentEvent.Kind.UNSUBSCRIBE_ALL: EventType.SUBJECT_SUPPRESSED,
+    ConsentEvent.Kind.RESUBSCRIBE_ALL: EventType.SUBJECT_UNSUPPRESSED,
+}
 
-    Runs inside the caller's transaction. The propagation outbox (one Delivery
-    row per matching destination) belongs here, in the same transaction.
+
+def _record_change(change: Change, *, actor) -> None:
+    """Append the ConsentEvent, the outbox rows and the audit event for one change.
+
+    Runs inside the caller's transaction, so all of them commit or none does.
     """
     ConsentEvent.objects.create(
         subject=change.subject,
@@ -71,6 +79,11 @@ def _record_change(change: Change, *, actor) -> None:
         details["topic"] = change.topic.slug
     if change.paused_until is not None:
         details["paused_until"] = change.paused_until.isoformat()
+    data = {"old": change.old, "new": change.new, "source": change.source}
+    if change.paused_until is not None:
+        data["paused_until"] = change.paused_until.isoformat()
+    outbox_write(subject=change.subject, event_type=_EVENT_TYPES[change.kind],
+                 topic=change.topic, data=data)
     audit.record(actor=actor, action="consent.changed", target=change.subject, details=details)
 
 

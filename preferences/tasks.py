@@ -1,10 +1,26 @@
 """Thin tasks: they take ids (or a keyed digest), never an address, and call a service."""
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
+from preferences.delivery import deliveries_sweep, delivery_run
 from preferences.services import preference_link_send
 
 
 @shared_task(ignore_result=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_preference_link(*, email_digest: str | None = None, subject_id: str | None = None):
     preference_link_send(email_digest=email_digest, subject_id=subject_id)
+
+
+# Late ack and reject-on-lost: a killed worker's message goes back to the queue. A
+# lost database connection is retried; anything else is left to the sweeper.
+@shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True,
+             autoretry_for=(OperationalError, InterfaceError), retry_backoff=1,
+             max_retries=5, time_limit=40, soft_time_limit=30)
+def deliver(delivery_id: int, probe: bool = False) -> str:
+    return delivery_run(delivery_id=delivery_id, probe=probe)
+
+
+@shared_task(ignore_result=True, time_limit=60, soft_time_limit=50)
+def sweep_deliveries() -> dict:
+    return deliveries_sweep()

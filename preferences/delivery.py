@@ -1,0 +1,216 @@
+"""The life of a Delivery: claim, send, record the outcome, sweep.
+
+pending --claim--> in_flight --2xx--> delivered
+                       |--retryable, under the limits--> pending (later)
+                       '--otherwise--> failed (dead letter, retryable by staff)
+A lease that runs out (a killed worker) puts the row back to pending.
+"""
+
+import random
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
+
+import audit
+from preferences.destinations import KINDS, Outcome
+from preferences.models import Delivery, Destination
+
+Status = Delivery.Status
+_OPEN = (Status.PENDING, Status.IN_FLIGHT)
+
+
+def _earlier_open():
+    """An earlier, unfinished delivery of the same subject to the same destination."""
+    return Delivery.objects.filter(
+        destination_id=OuterRef("destination_id"), subject_key=OuterRef("subject_key"),
+        id__lt=OuterRef("id"), status__in=_OPEN,
+    )
+
+
+def backoff(attempts: int, retry_after: float | None = None) -> float:
+    """Exponential with jitter (half fixed, half random); never sooner than Retry-After."""
+    ceiling = min(settings.HUSH_DELIVERY_BACKOFF_CAP,
+                  settings.HUSH_DELIVERY_BACKOFF_BASE * 2 ** max(0, attempts - 1))
+    delay = ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not secrecy
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, settings.HUSH_DELIVERY_BACKOFF_CAP))
+    return delay
+
+
+def delivery_claim(*, delivery_id: int, probe: bool = False) -> Delivery | None:
+    """Take the delivery for this worker, or None if it is not ours to send now
+    (already taken or done, not due, behind an earlier one, or its destination
+    paused). One conditional UPDATE, so two workers never send it at once."""
+    now = timezone.now()
+    rows = Delivery.objects.filter(id=delivery_id, status=Status.PENDING,
+                                   next_attempt_at__lte=now, destination__enabled=True)
+    if not probe:
+        rows = rows.filter(destination__paused_at__isnull=True)
+    claimed = rows.filter(~Exists(_earlier_open())).update(
+        status=Status.IN_FLIGHT, attempts=F("attempts") + 1,
+        lease_until=now + timedelta(seconds=settings.HUSH_DELIVERY_LEASE),
+    )
+    if not claimed:
+        return None
+    return Delivery.objects.select_related("destination", "subject").get(id=delivery_id)
+
+
+def delivery_body(delivery: Delivery) -> dict:
+    """The JSON a destination receives; the email only where it is allowed."""
+    body = {**delivery.payload, "id": str(delivery.key), "sequence": delivery.id}
+    subject = dict(body.get("subject", {}))
+    if delivery.destination.include_email and delivery.subject is not None:
+        subject["email"] = delivery.subject.email
+    body["subject"] = subject
+    return body
+
+
+def delivery_send(delivery: Delivery) -> Outcome:
+    sender = KINDS[delivery.destination.kind]
+    headers = {"Hush-Delivery": str(delivery.key), "Hush-Event": delivery.event_type}
+    return sender.send(delivery.destination, delivery_body(delivery), headers)
+
+
+def delivery_record_outcome(*, delivery: Delivery, outcome: Outcome) -> str:
+    """Move the claimed delivery on; returns its new status. Only the worker
+    holding the claim (same attempt number, still in flight) can record."""
+    now = timezone.now()
+    mine = Delivery.objects.filter(id=delivery.id, status=Status.IN_FLIGHT,
+                                   attempts=delivery.attempts)
+    destination = delivery.destination
+    with transaction.atomic():
+        if outcome.ok:
+            if not mine.update(status=Status.DELIVERED, delivered_at=now, lease_until=None,
+                               last_status_code=outcome.status_code, last_error=""):
+                return "lost-claim"
+            resumed = Destination.objects.filter(pk=destination.pk, paused_at__isnull=False) \
+                .update(paused_at=None, pause_reason="")
+            Destination.objects.filter(pk=destination.pk).update(
+                last_success_at=now, consecutive_failures=0)
+            if resumed:
+                audit.record(actor=audit.SYSTEM, action="destination.resumed",
+                             target=destination, details={"by": "health probe"})
+            new_status = Status.DELIVERED
+        else:
+            age = (now - (delivery.retried_at or delivery.created_at)).total_seconds()
+            give_up = (not outcome.retryable
+                       or delivery.attempts >= settings.HUSH_DELIVERY_MAX_ATTEMPTS
+                       or age >= settings.HUSH_DELIVERY_MAX_AGE)
+            common = {"lease_until": None, "last_status_code": outcome.status_code,
+                      "last_error": outcome.error[:300]}
+            if give_up:
+                updated = mine.update(status=Status.FAILED, **common)
+                new_status = Status.FAILED
+            else:
+                delay = backoff(delivery.attempts, outcome.retry_after)
+                updated = mine.update(status=Status.PENDING, queued_at=None,
+                                      next_attempt_at=now + timedelta(seconds=delay), **common)
+                new_status = Status.PENDING
+            if not updated:
+                return "lost-claim"
+            _count_failure(destination)
+            if give_up:
+                audit.record(actor=audit.SYSTEM, action="delivery.failed", target=destination,
+                             details={"delivery": str(delivery.key), "attempts": delivery.attempts,
+                                      "reason": outcome.error[:100]})
+    if new_status != Status.PENDING:
+        transaction.on_commit(lambda: _queue_next(delivery))
+    return new_status
+
+
+def _count_failure(destination: Destination) -> None:
+    Destination.objects.filter(pk=destination.pk).update(
+        consecutive_failures=F("consecutive_failures") + 1)
+    paused = Destination.objects.filter(
+        pk=destination.pk, paused_at__isnull=True,
+        consecutive_failures__gte=settings.HUSH_DESTINATION_PAUSE_AFTER,
+    ).update(paused_at=timezone.now(), pause_reason="too many consecutive failures",
+             next_probe_at=timezone.now()
+             + timedelta(seconds=settings.HUSH_DESTINATION_PROBE_EVERY))
+    if paused:
+        audit.record(actor=audit.SYSTEM, action="destination.paused", target=destination,
+                     details={"after_failures": settings.HUSH_DESTINATION_PAUSE_AFTER})
+
+
+def _queue_next(delivery: Delivery) -> None:
+    """Once a delivery is done, the subject's next one may go at once."""
+    from preferences.tasks import deliver
+
+    following = (Delivery.objects.filter(destination_id=delivery.destination_id,
+                                         subject_key=delivery.subject_key, id__gt=delivery.id,
+                                         status=Status.PENDING)
+                 .order_by("id").values_list("id", flat=True).first())
+    if following is not None:
+        deliver.delay(following)
+
+
+def delivery_run(*, delivery_id: int, probe: bool = False) -> str:
+    """What the `deliver` task does: claim, send, record."""
+    delivery = delivery_claim(delivery_id=delivery_id, probe=probe)
+    if delivery is None:
+        return "skipped"
+    return delivery_record_outcome(delivery=delivery, outcome=delivery_send(delivery))
+
+
+def deliveries_sweep(*, limit: int = 2000) -> dict:
+    """Re-queue what a lost message, a restarted broker or a killed worker left
+    behind, and probe paused destinations. Runs every few seconds from beat."""
+    from preferences.tasks import deliver
+
+    now = timezone.now()
+    expired = Delivery.objects.filter(status=Status.IN_FLIGHT, lease_until__lt=now).update(
+        status=Status.PENDING, lease_until=None, queued_at=None)
+    stale = now - timedelta(seconds=settings.HUSH_DELIVERY_REQUEUE_AFTER)
+    due = list(
+        Delivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now,
+                                destination__enabled=True, destination__paused_at__isnull=True)
+        .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=stale))
+        .filter(~Exists(_earlier_open()))
+        .order_by("id").values_list("id", flat=True)[:limit]
+    )
+    if due:
+        Delivery.objects.filter(id__in=due).update(queued_at=now)
+        for delivery_id in due:
+            deliver.delay(delivery_id)
+    probes = 0
+    for destination in Destination.objects.filter(enabled=True, paused_at__isnull=False,
+                                                  next_probe_at__lte=now):
+        # The probe is a real delivery: the oldest one that may go.
+        oldest = (Delivery.objects.filter(destination=destination, status=Status.PENDING)
+                  .filter(~Exists(_earlier_open())).order_by("id")
+                  .values_list("id", flat=True).first())
+        Destination.objects.filter(pk=destination.pk).update(
+            next_probe_at=now + timedelta(seconds=settings.HUSH_DESTINATION_PROBE_EVERY))
+        if oldest is not None:
+            Delivery.objects.filter(id=oldest).update(next_attempt_at=now)
+            deliver.delay(oldest, probe=True)
+            probes += 1
+    return {"expired_leases": expired, "requeued": len(due), "probes": probes}
+
+
+def deliveries_retry(*, ids: list[int] | None = None, actor=None) -> int:
+    """Put failed deliveries back in the queue (all failed ones if `ids` is None)."""
+    rows = Delivery.objects.filter(status=Status.FAILED)
+    if ids is not None:
+        rows = rows.filter(id__in=ids)
+    retried = list(rows.values_list("id", flat=True))
+    if not retried:
+        return 0
+    with transaction.atomic():
+        Delivery.objects.filter(id__in=retried, status=Status.FAILED).update(
+            status=Status.PENDING, attempts=0, next_attempt_at=timezone.now(), queued_at=None,
+            retried_at=timezone.now())
+        audit.record(actor=actor or audit.SYSTEM, action="delivery.retried",
+                     details={"count": len(retried)})
+    transaction.on_commit(lambda: _enqueue_all(retried))
+    return len(retried)
+
+
+def _enqueue_all(ids):
+    from preferences.tasks import deliver
+
+    for delivery_id in ids:
+        deliver.delay(delivery_id)
