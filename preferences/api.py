@@ -1,5 +1,6 @@
 """The preferences API: one view per operation, nested input/output serializers."""
 
+import re
 import uuid
 
 from django.db import transaction
@@ -9,8 +10,8 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
     inline_serializer,
 )
-from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework import parsers, serializers, status
+from rest_framework.exceptions import NotFound, ParseError, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -31,7 +32,24 @@ class StrictSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+class JSONParser(parsers.JSONParser):
+    """JSON bodies; one nested too deeply for the decoder is a bad request, not a crash."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deeply") from None
+
+
+class BaseApi(APIView):
+    """Base of every API view (each also declares its `required_scopes`)."""
+
+    parser_classes = [JSONParser]
+
+
 LOCALE = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,64}")
 
 
 def _subject_or_404(subject_id: str):
@@ -49,7 +67,7 @@ def _actor(request):
     return request.auth
 
 
-class SubjectUpsertApi(APIView):
+class SubjectUpsertApi(BaseApi):
     required_scopes = ("subjects:write",)
 
     @extend_schema_serializer(component_name="SubjectUpsertInput")
@@ -60,6 +78,12 @@ class SubjectUpsertApi(APIView):
         country = serializers.RegexField(r"^[A-Za-z]{2}$", required=False)
         subscriptions = serializers.DictField(child=serializers.BooleanField(), required=False,
                                               help_text="topic slug -> subscribed")
+
+        def validate_subscriptions(self, value):
+            bad = sorted(slug for slug in value if not SLUG.fullmatch(slug))
+            if bad:
+                raise ValidationError(f"not a topic slug: {', '.join(map(repr, bad))}")
+            return value
 
         def validate(self, data):
             if not data.get("email") and not data.get("external_id"):
@@ -86,6 +110,8 @@ class SubjectUpsertApi(APIView):
                                                  **data.validated_data)
         except services.NotFound as exc:
             raise ValidationError({"subscriptions": [str(exc)]}) from None
+        except ValueError as exc:  # an address that is no longer valid once normalised
+            raise ValidationError({"email": [str(exc)]}) from None
         except services.Conflict:
             return Response({"error": {"code": "conflict", "message":
                              "the email and the external_id belong to different subjects"}},
@@ -98,7 +124,7 @@ class SubscriptionStateSerializer(serializers.Serializer):
     paused_until = serializers.DateTimeField(allow_null=True)
 
 
-class SubjectDetailApi(APIView):
+class SubjectDetailApi(BaseApi):
     required_scopes = ("subjects:read",)
 
     @extend_schema_serializer(component_name="SubjectDetailOutput")
@@ -122,7 +148,7 @@ class SubjectDetailApi(APIView):
         return Response(self.OutputSerializer(out).data)
 
 
-class SubscriptionsChangeApi(APIView):
+class SubscriptionsChangeApi(BaseApi):
     required_scopes = ("subjects:write",)
 
     @extend_schema_serializer(component_name="SubscriptionsChangeInput")
@@ -175,7 +201,7 @@ class SubscriptionsChangeApi(APIView):
         return Response({"id": str(subject.public_id), "changed": changed})
 
 
-class UnsubscribeAllApi(APIView):
+class UnsubscribeAllApi(BaseApi):
     required_scopes = ("subjects:write",)
 
     @extend_schema_serializer(component_name="UnsubscribeAllOutput")
@@ -193,8 +219,11 @@ class UnsubscribeAllApi(APIView):
         return Response({"id": str(subject.public_id), "changed": changed})
 
 
-class SubjectLinksApi(APIView):
+class SubjectLinksApi(BaseApi):
     required_scopes = ("subjects:read",)
+
+    class FilterSerializer(serializers.Serializer):
+        topic = serializers.SlugField(max_length=64)
 
     OutputSerializer = inline_serializer(
         name="SubjectLinks",
@@ -217,16 +246,15 @@ class SubjectLinksApi(APIView):
     )
     def get(self, request, subject_id):
         subject = _subject_or_404(subject_id)
-        slug = request.query_params.get("topic")
-        if not slug:
-            raise ValidationError({"topic": ["this query parameter is required"]})
-        topic = Topic.objects.filter(slug=slug).first()
+        query = self.FilterSerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        topic = Topic.objects.filter(slug=query.validated_data["topic"]).first()
         if topic is None:
             raise NotFound("no such topic")
         return Response(email_links.links(subject, topic))
 
 
-class ConsentCheckApi(APIView):
+class ConsentCheckApi(BaseApi):
     required_scopes = ("consent:check",)
 
     @extend_schema_serializer(component_name="ConsentCheckInput")
