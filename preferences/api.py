@@ -11,7 +11,7 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import parsers, serializers, status
-from rest_framework.exceptions import NotFound, ParseError, ValidationError
+from rest_framework.exceptions import NotFound, ParseError, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -67,6 +67,12 @@ def _actor(request):
     return request.auth
 
 
+def _can_read(request) -> bool:
+    """Whether the key may learn a subject's state. A write-only key may change
+    consent but must not learn whether an address was already known."""
+    return request.auth.has_scopes(("subjects:read",))
+
+
 class SubjectUpsertApi(BaseApi):
     required_scopes = ("subjects:write",)
 
@@ -98,13 +104,19 @@ class SubjectUpsertApi(BaseApi):
         operation_id="subjects_upsert",
         summary="Create or update a subject by email or external_id",
         description="Answers 200 with the subject's id whether it was created or updated, "
-                    "so the answer never tells whether an address was known.",
+                    "so the answer never tells whether an address was known. Naming both an "
+                    "email and an external_id needs subjects:read as well, because the 409 "
+                    "answered when they belong to different subjects tells that the address "
+                    "is known.",
         request=InputSerializer,
         responses={200: OutputSerializer, **error_responses(409)},
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        if {"email", "external_id"} <= set(data.validated_data) and not _can_read(request):
+            raise PermissionDenied("naming both an email and an external_id needs the scope "
+                                   "subjects:read as well")
         try:
             subject, _ = services.subject_upsert(actor=_actor(request), source=Source.API,
                                                  **data.validated_data)
@@ -170,8 +182,10 @@ class SubscriptionsChangeApi(BaseApi):
     @extend_schema_serializer(component_name="SubscriptionsChangeOutput")
     class OutputSerializer(serializers.Serializer):
         id = serializers.UUIDField()
-        changed = serializers.ListField(child=serializers.CharField(),
-                                        help_text="slugs of the topics whose state changed")
+        changed = serializers.ListField(
+            child=serializers.CharField(), required=False,
+            help_text="slugs of the topics whose state changed; only for a key that also "
+                      "holds subjects:read (it tells the state before the change)")
 
     @extend_schema(operation_id="subscriptions_change",
                    summary="Change a subject's subscriptions (all or none)",
@@ -198,7 +212,10 @@ class SubscriptionsChangeApi(BaseApi):
                         changed.append(change["topic"])
         except ValueError as exc:
             raise ValidationError({"changes": [str(exc)]}) from None
-        return Response({"id": str(subject.public_id), "changed": changed})
+        out = {"id": subject.public_id, "changed": changed}
+        if not _can_read(request):
+            del out["changed"]
+        return Response(self.OutputSerializer(out).data)
 
 
 class UnsubscribeAllApi(BaseApi):
@@ -207,7 +224,10 @@ class UnsubscribeAllApi(BaseApi):
     @extend_schema_serializer(component_name="UnsubscribeAllOutput")
     class OutputSerializer(serializers.Serializer):
         id = serializers.UUIDField()
-        changed = serializers.BooleanField()
+        changed = serializers.BooleanField(
+            required=False,
+            help_text="false if the subject had already opted out; only for a key that also "
+                      "holds subjects:read")
 
     @extend_schema(operation_id="subjects_unsubscribe_all",
                    summary="Unsubscribe a subject from everything (global opt-out)",
@@ -216,7 +236,10 @@ class UnsubscribeAllApi(BaseApi):
         subject = _subject_or_404(subject_id)
         changed = services.subject_unsubscribe_all(subject=subject, source=Source.API,
                                                    actor=_actor(request))
-        return Response({"id": str(subject.public_id), "changed": changed})
+        out = {"id": subject.public_id, "changed": changed}
+        if not _can_read(request):
+            del out["changed"]
+        return Response(self.OutputSerializer(out).data)
 
 
 class SubjectLinksApi(BaseApi):
