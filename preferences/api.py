@@ -284,8 +284,8 @@ class ConsentCheckApi(BaseApi):
     class InputSerializer(StrictSerializer):
         topic = serializers.SlugField(max_length=64)
         recipients = serializers.ListField(
-            child=serializers.CharField(max_length=320), max_length=10_000,
-            help_text="emails or subject ids, up to 10,000",
+            child=serializers.CharField(max_length=320, trim_whitespace=False),
+            max_length=10_000, help_text="emails or subject ids, up to 10,000",
         )
 
     @extend_schema_serializer(component_name="ConsentCheckOutput")
