@@ -1,7 +1,18 @@
 from django.contrib import admin
 from rest_framework_api_key.admin import APIKeyModelAdmin
 
-from preferences.models import ApiKey, ConsentEvent, Subject, Subscription, Suppression, Topic
+import audit
+from preferences.delivery import deliveries_retry
+from preferences.models import (
+    ApiKey,
+    ConsentEvent,
+    Delivery,
+    Destination,
+    Subject,
+    Subscription,
+    Suppression,
+    Topic,
+)
 
 
 @admin.register(Topic)
@@ -59,3 +70,41 @@ class SuppressionAdmin(admin.ModelAdmin):
 @admin.register(ApiKey)
 class ApiKeyAdmin(APIKeyModelAdmin):
     list_display = (*APIKeyModelAdmin.list_display, "scopes")
+
+
+@admin.register(Destination)
+class DestinationAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "enabled", "paused_at", "include_email", "last_success_at",
+                    "consecutive_failures")
+    readonly_fields = ("paused_at", "pause_reason", "next_probe_at", "consecutive_failures",
+                       "last_success_at", "created_at")
+    filter_horizontal = ("topics",)
+    actions = ["resume"]
+
+    @admin.action(description="Resume (clear the automatic pause)")
+    def resume(self, request, queryset):
+        for destination in queryset.filter(paused_at__isnull=False):
+            Destination.objects.filter(pk=destination.pk).update(
+                paused_at=None, pause_reason="", consecutive_failures=0)
+            audit.record(actor=request.user, action="destination.resumed", target=destination,
+                         details={"by": "staff"})
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ("key", "destination", "event_type", "status", "attempts", "last_error",
+                    "created_at", "delivered_at")
+    list_filter = ("status", "destination", "event_type")
+    actions = ["retry"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Retry the selected failed deliveries")
+    def retry(self, request, queryset):
+        count = deliveries_retry(ids=list(queryset.values_list("id", flat=True)),
+                                 actor=request.user)
+        self.message_user(request, f"{count} failed deliveries queued again")

@@ -198,6 +198,10 @@ class ApiKey(AbstractAPIKey):
     def audit_actor(self):
         return ("api_key", self.prefix)
 
+    @property
+    def audit_id(self):
+        return self.prefix  # the primary key embeds the hash; the prefix names the key
+
     def has_scopes(self, required) -> bool:
         return set(required) <= set(self.scopes)
 

@@ -141,3 +141,20 @@ def api(make_key):
         return c
 
     return client
+
+
+@pytest.fixture
+def receiver():
+    from tests.receiver import Receiver
+
+    with Receiver() as r:
+        yield r
+
+
+@pytest.fixture
+def webhook(db, receiver):
+    """A webhook destination pointing at the local receiver, every topic and event."""
+    from preferences.models import Destination
+
+    return Destination.objects.create(name="crm", kind="webhook", url=receiver.url,
+                                      secret="test-signing-secret")
