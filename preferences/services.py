@@ -258,7 +258,19 @@ def subject_upsert(
     unknown = sorted(set(subscriptions) - set(topics))
     if unknown:
         raise NotFound(f"unknown topic: {', '.join(unknown)}")
+    arguments = {"actor": actor, "source": source, "email": email, "digest": digest,
+                 "external_id": external_id, "locale": locale, "country": country,
+                 "subscriptions": subscriptions, "topics": topics}
+    try:
+        return _upsert_once(**arguments)
+    except IntegrityError:
+        # A concurrent request created the same subject first: now we find it.
+        return _upsert_once(**arguments)
 
+
+def _upsert_once(*, actor, source, email, digest, external_id, locale, country, subscriptions,
+                 topics) -> tuple[Subject, bool]:
+    topics = dict(topics)
     with transaction.atomic():
         by_email = (Subject.objects.select_for_update().filter(email_digest=digest).first()
                     if digest else None)

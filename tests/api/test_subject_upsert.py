@@ -213,8 +213,6 @@ def test_it_requires_the_subjects_write_scope(api, alice, scopes):
     assert state() == before
 
 
-@pytest.mark.xfail(reason="services.subject_upsert does not retry when a concurrent request "
-                          "creates the same address first: IntegrityError, a 500", strict=False)
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_upserts_of_a_new_address_both_answer_200(postgres, make_key, newsletter):
     import threading
