@@ -1,6 +1,6 @@
 from django.urls import path
 
-from preferences import api
+from preferences import api, api_deliveries
 
 urlpatterns = [
     path("subjects", api.SubjectUpsertApi.as_view(), name="api-subjects-upsert"),
@@ -11,4 +11,8 @@ urlpatterns = [
          name="api-unsubscribe-all"),
     path("subjects/<str:subject_id>/links", api.SubjectLinksApi.as_view(), name="api-links"),
     path("consent/check", api.ConsentCheckApi.as_view(), name="api-consent-check"),
+    path("destinations", api_deliveries.DestinationHealthApi.as_view(),
+         name="api-destinations"),
+    path("deliveries/retry", api_deliveries.DeliveriesRetryApi.as_view(),
+         name="api-deliveries-retry"),
 ]

@@ -3,7 +3,7 @@
 from audit.models import AuditEvent
 from preferences.models import ApiKey, ConsentEvent, Subject, Subscription, Suppression
 
-ALL_SCOPES = ("subjects:read", "subjects:write", "consent:check")
+ALL_SCOPES = ("subjects:read", "subjects:write", "consent:check", "deliveries:manage")
 
 
 def error_of(response, status: int, code: str) -> dict:
@@ -54,6 +54,8 @@ OPERATIONS = [
     ("get", f"/api/v1/subjects/{SUBJECT}/links?topic=offers", "subjects:read", None),
     ("post", "/api/v1/consent/check", "consent:check", {"topic": "newsletter",
                                                        "recipients": ["alice@example.com"]}),
+    ("get", "/api/v1/destinations", "deliveries:manage", None),
+    ("post", "/api/v1/deliveries/retry", "deliveries:manage", {"all": True}),
 ]
 IDS = [f"{method.upper()} {path.replace(SUBJECT, '<id>')}" for method, path, _, _ in OPERATIONS]
 
