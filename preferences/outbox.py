@@ -35,11 +35,12 @@ def outbox_write(*, subject: Subject, event_type: str, topic: Topic | None = Non
     ids = [d.pk for d in deliveries]
     if None in ids:  # a backend that does not return ids: the sweeper will queue them
         return deliveries
-    transaction.on_commit(lambda: _enqueue(ids))
+    transaction.on_commit(lambda: outbox_enqueue(ids))
     return deliveries
 
 
-def _enqueue(ids: list[int]) -> None:
+def outbox_enqueue(ids: list[int]) -> None:
+    """Queue committed deliveries (call only after commit)."""
     from preferences.tasks import deliver
 
     for delivery_id in ids:

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -27,7 +27,8 @@ from preferences.models import (
     Suppression,
     Topic,
 )
-from preferences.outbox import outbox_write
+from preferences.outbox import outbox_enqueue, outbox_write
+from preferences.unsubscribe_sql import unsubscribe_in_one_statement
 
 Status = Subscription.Status
 PAUSE_WEEKS = (1, 4, 12)
@@ -152,6 +153,14 @@ def subscription_unsubscribe_by_token(
     whether it changed. One joined, locked SELECT on the hot path; POSTing twice
     changes nothing the second time.
     """
+    if connection.vendor == "postgresql":
+        done = unsubscribe_in_one_statement(subject_id=subject_id, topic_slug=topic_slug,
+                                            source=source)
+        if done is not None:
+            sub, changed, deliveries = done
+            if deliveries:
+                transaction.on_commit(lambda: outbox_enqueue(deliveries))
+            return sub, changed
     with transaction.atomic():
         sub = (
             Subscription.objects.select_for_update(of=("self",))
