@@ -1,0 +1,1 @@
+"""Benchmarks a user can rerun; they print their figures. See bench/README.md."""
