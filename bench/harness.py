@@ -358,7 +358,8 @@ def celery_worker():
 
 class CpuMeter:
     """CPU seconds spent during a run, by gunicorn, PostgreSQL (all its backends),
-    this process's finished children (wrk) and everything else ("other": other
+    the bench's own Celery worker (--with-sealer), this process's finished children
+    (wrk) and everything else ("other": other
     programs and kernel time not charged to a process, e.g. loopback networking);
     it says how quiet the machine was. Linux /proc only."""
 
@@ -381,7 +382,9 @@ class CpuMeter:
             except OSError:
                 continue
             group = ("gunicorn" if b"gunicorn" in cmd and b"config.wsgi" in cmd
-                     else "postgres" if cmd.startswith(b"postgres") else None)
+                     else "postgres" if cmd.startswith(b"postgres")
+                     else "sealer" if str(STATE / "celerybeat-schedule").encode() in cmd
+                     else None)
             if group:
                 found[pid] = (group, (int(stat[11]) + int(stat[12])) / self._tick)
         return found
@@ -402,7 +405,7 @@ class CpuMeter:
         wall = time.monotonic() - self._t0
         # Per process, so one that exits meanwhile (another database's backend)
         # lands in "other" instead of making a group's total go negative.
-        spent = {"gunicorn": 0.0, "postgres": 0.0}
+        spent = {"gunicorn": 0.0, "postgres": 0.0, "sealer": 0.0}
         for pid, (group, seconds) in self._by_pid().items():
             spent[group] += seconds - self._pids0.get(pid, (group, 0.0))[1]
         spent["wrk"] = self._children() - self._child0

@@ -184,6 +184,14 @@ def main(argv=None) -> int:
               / next(r["rps"] for r in runs if r["turn"] == t and r["kind"] == "baseline"), 3)
         for t in range(1, args.turns + 1)
     ]
+    # Turns in which neither run shared the machine with other busy programs: the
+    # figure the verdict uses when there is one (a noisy baseline inflates the ratio).
+    quiet_turns = [t for t in range(1, args.turns + 1)
+                   if all(r["cpu_cores"]["other"] <= NOISY_CORES
+                          for r in runs if r["turn"] == t)]
+    quiet_ratio = (statistics.mean(per_turn[t - 1] for t in quiet_turns)
+                   if quiet_turns else None)
+    verdict_ratio = quiet_ratio if quiet_ratio is not None else ratio
     worst_p99 = max(r["p99_ms"] for r in by_kind["one-click"])
     errors = sum(r["errors"] for r in runs)
     wrapped = sum(r["wrapped"] for r in runs)
@@ -199,8 +207,11 @@ def main(argv=None) -> int:
     print()
     print(f"baseline  mean {mean['baseline']:.1f} req/s")
     print(f"one-click mean {mean['one-click']:.1f} req/s")
-    print(f"ratio one-click / baseline: {ratio:.3f} (per turn {per_turn}); "
-          f"target >= {TARGET_RATIO}: {'MET' if ratio >= TARGET_RATIO else 'MISSED'}")
+    print(f"ratio one-click / baseline: {ratio:.3f} (per turn {per_turn})")
+    if quiet_ratio is not None:
+        print(f"ratio over the quiet turns {quiet_turns}: {quiet_ratio:.3f}")
+    print(f"target >= {TARGET_RATIO}: {'MET' if verdict_ratio >= TARGET_RATIO else 'MISSED'} "
+          f"({'quiet turns' if quiet_ratio is not None else 'all turns: none was quiet'})")
     print(f"CPU per request (gunicorn + postgres + wrk): baseline {cost['baseline']:.2f} ms, "
           f"one-click {cost['one-click']:.2f} ms; "
           f"cost ratio {cost['baseline'] / cost['one-click']:.3f}")
@@ -218,12 +229,14 @@ def main(argv=None) -> int:
     path = harness.save_result("oneclick", {
         "args": vars(args), "machine": harness.machine(), "runs": runs,
         "mean_rps": mean, "ratio": ratio, "ratio_per_turn": per_turn,
+        "quiet_turns": quiet_turns, "quiet_ratio": quiet_ratio,
         "cpu_ms_per_request": cost, "noisy_runs": noisy,
         "worst_p99_ms": worst_p99, "errors": errors, "wrapped": wrapped, "audit": audit,
         "sealer_log": sealer_log,
     })
     print(f"raw results: {path.relative_to(harness.ROOT)}")
-    ok = ratio >= TARGET_RATIO and worst_p99 < TARGET_P99_MS and errors == 0 and wrapped == 0
+    ok = (verdict_ratio >= TARGET_RATIO and worst_p99 < TARGET_P99_MS
+          and errors == 0 and wrapped == 0)
     return 0 if ok else 1
 
 
