@@ -6,6 +6,7 @@ pending --claim--> in_flight --2xx--> delivered
 A lease that runs out (a killed worker) puts the row back to pending.
 """
 
+import logging
 import random
 from datetime import timedelta
 
@@ -163,11 +164,16 @@ def deliveries_sweep(*, limit: int = 2000) -> dict:
     now = timezone.now()
     expired = Delivery.objects.filter(status=Status.IN_FLIGHT, lease_until__lt=now).update(
         status=Status.PENDING, lease_until=None, queued_at=None)
+    # Rows never queued (retries now due, expired leases) always go. A row queued a
+    # while ago is presumed lost only once the queue has nearly drained: while a
+    # backlog waits, its message is most likely still in it, and queueing it again
+    # only lengthens the backlog (which then outlasts REQUEUE_AFTER, and so on).
     stale = now - timedelta(seconds=settings.HUSH_DELIVERY_REQUEUE_AFTER)
+    lost = Q(queued_at__lt=stale) if _queue_backlog() <= QUEUE_QUIET else Q(pk__in=[])
     due = list(
         Delivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now,
                                 destination__enabled=True, destination__paused_at__isnull=True)
-        .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=stale))
+        .filter(Q(queued_at__isnull=True) | lost)
         .filter(~Exists(_earlier_open()))
         .order_by("id").values_list("id", flat=True)[:limit]
     )
@@ -189,6 +195,32 @@ def deliveries_sweep(*, limit: int = 2000) -> dict:
             deliver.delay(oldest, probe=True)
             probes += 1
     return {"expired_leases": expired, "requeued": len(due), "probes": probes}
+
+
+# Messages waiting in the deliveries' queue below which the sweeper presumes that a
+# row queued more than REQUEUE_AFTER ago has lost its message.
+QUEUE_QUIET = 50
+
+
+def _queue_backlog() -> int:
+    """Messages waiting in the broker queue `deliver` goes to; 0 if it cannot say
+    (the sweeper then re-queues as if nothing waited: duplicates, never a loss)."""
+    from kombu.exceptions import ChannelError
+
+    from preferences.tasks import deliver
+
+    app = deliver.app
+    if app.conf.task_always_eager:
+        return 0
+    try:
+        queue = app.amqp.router.route({}, deliver.name, (), {})["queue"].name
+        with app.connection_for_read() as conn:
+            return conn.default_channel.queue_declare(queue=queue, passive=True).message_count
+    except ChannelError:  # no such queue (Redis drops an empty list): nothing waits
+        return 0
+    except Exception:  # a broker we cannot ask must not stop the sweep
+        logging.getLogger(__name__).warning("could not read the delivery queue's length")
+        return 0
 
 
 def deliveries_retry(*, ids: list[int] | None = None, actor=None) -> int:
