@@ -3,6 +3,7 @@ to fail: the stand-in for a company's webhook endpoint."""
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -12,6 +13,7 @@ class Receiver:
         self.lock = threading.Lock()
         self.status = 200
         self.headers: dict[str, str] = {}
+        self.delay = 0.0  # seconds between recording a request and answering it
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -19,11 +21,14 @@ class Receiver:
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver.lock:
                     status, extra = receiver.status, dict(receiver.headers)
+                    delay = receiver.delay
                     if 200 <= status < 300:
                         receiver.received.append({
                             "body": json.loads(raw), "raw": raw,
                             "headers": {k: v for k, v in self.headers.items()},
                         })
+                if delay:  # recorded but not yet answered: a sender dying now resends
+                    time.sleep(delay)
                 self.send_response(status)
                 for name, value in extra.items():
                     self.send_header(name, value)
