@@ -29,6 +29,7 @@ HUSH_PREFERENCE_LINK_MAX_AGE = env_int("HUSH_PREFERENCE_LINK_MAX_AGE", 7 * 24 * 
 HUSH_LINK_RATE_PER_ADDRESS = env_str("HUSH_LINK_RATE_PER_ADDRESS", "3/h")
 HUSH_LINK_RATE_PER_CLIENT = env_str("HUSH_LINK_RATE_PER_CLIENT", "20/h")
 HUSH_AUDIT_SEAL_INTERVAL = env_int("HUSH_AUDIT_SEAL_INTERVAL", 2, minimum=1)
+HUSH_PREPARE_ONE_CLICK = env_bool("HUSH_PREPARE_ONE_CLICK", True)
 
 # Propagation: every opt-out reaches every destination; these bound the retrying.
 HUSH_DELIVERY_MAX_ATTEMPTS = env_int("HUSH_DELIVERY_MAX_ATTEMPTS", 25, minimum=1)

@@ -7,6 +7,8 @@ transaction. It writes exactly what `services._record_change` writes (a test
 compares the two row by row); other databases use that ORM path.
 """
 
+import psycopg
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -19,11 +21,11 @@ WITH old AS (
     FROM preferences_subscription s
     JOIN preferences_subject j ON j.id = s.subject_id
     JOIN preferences_topic t ON t.id = s.topic_id
-    WHERE j.public_id = %(subject)s AND t.slug = %(topic)s
+    WHERE j.public_id = %(subject)s::uuid AND t.slug = %(topic)s::text
     FOR UPDATE OF s
 ), updated AS (
     UPDATE preferences_subscription s
-    SET status = 'unsubscribed', paused_until = NULL, updated_at = %(now)s
+    SET status = 'unsubscribed', paused_until = NULL, updated_at = %(now)s::timestamptz
     FROM old
     WHERE s.id = old.id AND old.status <> 'unsubscribed'
     RETURNING s.id
@@ -32,16 +34,18 @@ WITH old AS (
 ), consent AS (
     INSERT INTO preferences_consentevent
         (subject_id, topic_id, kind, old_status, new_status, paused_until, source, occurred_at)
-    SELECT subject_id, topic_id, 'subscription', status, 'unsubscribed', NULL, %(source)s, %(now)s
+    SELECT subject_id, topic_id, 'subscription', status, 'unsubscribed', NULL,
+           %(source)s::text, %(now)s::timestamptz
     FROM changed
 ), audited AS (
     INSERT INTO audit_auditevent
         (occurred_at, actor_type, actor_id, action, target_type, target_id, details, seq,
          prev_hash, hash)
-    SELECT %(now)s, 'subject', public_id::text, 'consent.changed', 'preferences.subject',
+    SELECT %(now)s::timestamptz, 'subject', public_id::text, 'consent.changed',
+           'preferences.subject',
            public_id::text,
            jsonb_build_object('kind', 'subscription', 'old', status, 'new', 'unsubscribed',
-                              'source', %(source)s, 'topic', slug),
+                              'source', %(source)s::text, 'topic', slug),
            NULL, '', ''
     FROM changed
 ), outbox AS (
@@ -49,16 +53,17 @@ WITH old AS (
         (key, destination_id, subject_id, subject_key, event_type, payload, status, attempts,
          next_attempt_at, lease_until, queued_at, last_status_code, last_error, created_at,
          retried_at, delivered_at)
-    SELECT gen_random_uuid(), d.id, c.subject_id, c.public_id::text, %(event)s,
+    SELECT gen_random_uuid(), d.id, c.subject_id, c.public_id::text, %(event)s::text,
            jsonb_build_object(
-               'type', %(event)s, 'occurred_at', to_jsonb(%(now)s::timestamptz),
+               'type', %(event)s::text, 'occurred_at', to_jsonb(%(now)s::timestamptz),
                'subject', jsonb_build_object('id', c.public_id::text,
                                              'external_id', c.external_id),
-               'topic', c.slug, 'old', c.status, 'new', 'unsubscribed', 'source', %(source)s),
-           'pending', 0, %(now)s, NULL, %(now)s, NULL, '', %(now)s, NULL, NULL
+               'topic', c.slug, 'old', c.status, 'new', 'unsubscribed', 'source', %(source)s::text),
+           'pending', 0, %(now)s::timestamptz, NULL, %(now)s::timestamptz, NULL, '',
+           %(now)s::timestamptz, NULL, NULL
     FROM changed c
     JOIN preferences_destination d ON d.enabled
-    WHERE (d.event_types = '[]'::jsonb OR d.event_types ? %(event)s)
+    WHERE (d.event_types = '[]'::jsonb OR d.event_types ? %(event)s::text)
       AND (NOT EXISTS (SELECT 1 FROM preferences_destination_topics m
                        WHERE m.destination_id = d.id)
            OR EXISTS (SELECT 1 FROM preferences_destination_topics m
@@ -78,10 +83,15 @@ def unsubscribe_in_one_statement(*, subject_id, topic_slug: str, source: str):
     subscription row for the topic (the caller then takes the ORM path)."""
     from preferences.models import Subject, Subscription, Topic
 
-    with connection.cursor() as cursor:
+    connection.ensure_connection()
+    # A server-side-binding cursor so PostgreSQL plans the statement once per
+    # connection (planning costs about as much as running it). Behind a pooler in
+    # transaction mode, set HUSH_PREPARE_ONE_CLICK=0.
+    with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(UNSUBSCRIBE, {"subject": subject_id, "topic": topic_slug,
                                      "source": source, "now": timezone.now(),
-                                     "event": EventType.SUBSCRIPTION_CHANGED.value})
+                                     "event": EventType.SUBSCRIPTION_CHANGED.value},
+                       prepare=settings.HUSH_PREPARE_ONE_CLICK)
         row = cursor.fetchone()
     if row is None:
         return None

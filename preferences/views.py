@@ -1,11 +1,15 @@
 """Pages a subscriber uses: one-click unsubscribe, the preference center and the
 page that emails a fresh link."""
 
+from functools import lru_cache
+
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponseNotAllowed
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import is_ratelimited
@@ -74,9 +78,20 @@ def one_click(request, token):
     if reason:
         services.feedback_record(subscription=sub, reason=reason)
     _use_locale(subject)
-    return render(request, "preferences/one_click_done.html", {
-        "topic": topic, "preferences_url": preferences_url(subject),
-        "reasons": REASON_CHOICES, "reason_given": bool(reason),
+    page = _one_click_answer(translation.get_language(), topic.name, bool(reason))
+    return HttpResponse(page.replace(_URL_SLOT, escape(preferences_url(subject))))
+
+
+_URL_SLOT = "hush-preferences-url-slot"
+
+
+@lru_cache(maxsize=512)
+def _one_click_answer(language: str, topic_name: str, reason_given: bool) -> str:
+    """The answer to a one-click POST, rendered once per language and topic: it is
+    the busiest page Hush serves, and only the preference link differs by subject."""
+    return render_to_string("preferences/one_click_done.html", {
+        "topic": {"name": topic_name}, "preferences_url": _URL_SLOT,
+        "reasons": REASON_CHOICES, "reason_given": reason_given,
     })
 
 

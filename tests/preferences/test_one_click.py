@@ -198,3 +198,13 @@ def test_the_page_is_translated_into_french(client, alice, newsletter, url):
     page = client.get(url).content.decode()
     assert "Se désabonner de Newsletter ?" in page
     assert "Vous êtes désabonné de Newsletter" in client.post(url, ONE_CLICK).content.decode()
+
+
+def test_each_answer_carries_its_own_subjects_preference_link(client, alice, bob, newsletter):
+    from preferences.tokens import read_preferences_token
+
+    for subject in (alice, bob, alice):
+        page = client.post(url_for(subject, newsletter), ONE_CLICK).content.decode()
+        token = page.split('href="')[-1].split('"')[0].rstrip("/").rsplit("/", 1)[1]
+        assert read_preferences_token(token) == subject.public_id
+        assert "hush-preferences-url-slot" not in page
