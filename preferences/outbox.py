@@ -1,8 +1,6 @@
 """The outbox: one Delivery row per matching destination, written inside the
 transaction that makes the change, and queued only after it commits."""
 
-import logging
-
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -41,11 +39,6 @@ def outbox_write(*, subject: Subject, event_type: str, topic: Topic | None = Non
 
 def outbox_enqueue(ids: list[int]) -> None:
     """Queue committed deliveries (call only after commit)."""
-    from preferences.tasks import deliver
+    from preferences.relay import relay_submit
 
-    for delivery_id in ids:
-        try:
-            deliver.delay(delivery_id)
-        except Exception:  # a broker outage only delays: the sweeper re-queues
-            logging.getLogger(__name__).warning("could not queue delivery %s; the sweeper will",
-                                                delivery_id)
+    relay_submit(ids)

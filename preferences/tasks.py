@@ -21,6 +21,14 @@ def deliver(delivery_id: int, probe: bool = False) -> str:
     return delivery_run(delivery_id=delivery_id, probe=probe)
 
 
+@shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True,
+             autoretry_for=(OperationalError, InterfaceError), retry_backoff=1,
+             max_retries=5, time_limit=120, soft_time_limit=110)
+def deliver_batch(delivery_ids: list[int]) -> list[str]:
+    """Deliveries committed together, in id order (what the web relay publishes)."""
+    return [delivery_run(delivery_id=delivery_id) for delivery_id in delivery_ids]
+
+
 @shared_task(ignore_result=True, time_limit=60, soft_time_limit=50)
 def sweep_deliveries() -> dict:
     return deliveries_sweep()

@@ -1,0 +1,62 @@
+"""Hands committed deliveries to the broker from a background thread.
+
+Publishing a Celery message costs more CPU than the whole one-click transaction,
+so a request only drops the ids in a queue. A thread per web process gathers
+them for a few milliseconds and publishes one `deliver_batch` message per batch.
+What a crashed process had not yet published is found by the sweeper: a delay,
+never a loss.
+"""
+
+import logging
+import os
+import queue
+import threading
+import time
+
+log = logging.getLogger(__name__)
+
+LINGER = 0.01  # seconds to gather more ids before publishing a batch
+MAX_BATCH = 200
+
+_ids: queue.SimpleQueue = queue.SimpleQueue()
+_lock = threading.Lock()
+_owner_pid: int | None = None
+
+
+def relay_submit(ids: list[int]) -> None:
+    """Queue committed deliveries for publishing (call after commit)."""
+    from preferences.tasks import deliver
+
+    if deliver.app.conf.task_always_eager:  # embedded mode: send now, in-process
+        for delivery_id in ids:
+            deliver.delay(delivery_id)
+        return
+    _ensure_thread()
+    _ids.put(ids)
+
+
+def _ensure_thread() -> None:
+    global _owner_pid
+    if _owner_pid == os.getpid():
+        return
+    with _lock:
+        if _owner_pid != os.getpid():  # new process (gunicorn forks): its own thread
+            threading.Thread(target=_run, name="hush-outbox-relay", daemon=True).start()
+            _owner_pid = os.getpid()
+
+
+def _run() -> None:
+    from preferences.tasks import deliver_batch
+
+    while True:
+        batch = list(_ids.get())
+        deadline = time.monotonic() + LINGER
+        while len(batch) < MAX_BATCH:
+            try:
+                batch.extend(_ids.get(timeout=max(0.0, deadline - time.monotonic())))
+            except queue.Empty:
+                break
+        try:
+            deliver_batch.delay(sorted(batch))
+        except Exception:  # the broker is down: the sweeper re-queues these later
+            log.warning("could not queue %d deliveries; the sweeper will", len(batch))
