@@ -271,7 +271,8 @@ class Delivery(models.Model):
 
     key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     destination = models.ForeignKey(Destination, on_delete=models.CASCADE,
-                                    related_name="deliveries")
+                                    related_name="deliveries",
+                                    db_index=False)  # led by the composite indexes below
     subject = models.ForeignKey(Subject, on_delete=models.SET_NULL, null=True, blank=True)
     subject_key = models.CharField(max_length=36, help_text="Opaque id: the ordering key.")
     event_type = models.CharField(max_length=32, choices=EventType.choices)

@@ -15,7 +15,7 @@ import time
 
 log = logging.getLogger(__name__)
 
-LINGER = 0.01  # seconds to gather more ids before publishing a batch
+LINGER = 0.05  # seconds to gather more ids before publishing a batch
 MAX_BATCH = 200
 
 _ids: queue.SimpleQueue = queue.SimpleQueue()
