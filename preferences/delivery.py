@@ -18,6 +18,7 @@ from django.utils import timezone
 import audit
 from preferences.destinations import KINDS, Outcome
 from preferences.models import Delivery, Destination
+from preferences.outbox import outbox_enqueue
 
 Status = Delivery.Status
 _OPEN = (Status.PENDING, Status.IN_FLIGHT)
@@ -301,12 +302,5 @@ def deliveries_retry(*, ids: list[int] | None = None, actor=None) -> int:
             retried_at=timezone.now())
         audit.record(actor=actor or audit.SYSTEM, action="delivery.retried",
                      details={"count": len(retried)})
-    transaction.on_commit(lambda: _enqueue_all(retried))
+    transaction.on_commit(lambda: outbox_enqueue(retried))
     return len(retried)
-
-
-def _enqueue_all(ids):
-    from preferences.tasks import deliver
-
-    for delivery_id in ids:
-        deliver.delay(delivery_id)
