@@ -7,6 +7,7 @@ What a crashed process had not yet published is found by the sweeper: a delay,
 never a loss.
 """
 
+import atexit
 import logging
 import os
 import queue
@@ -42,7 +43,25 @@ def _ensure_thread() -> None:
     with _lock:
         if _owner_pid != os.getpid():  # new process (gunicorn forks): its own thread
             threading.Thread(target=_run, name="hush-outbox-relay", daemon=True).start()
+            atexit.register(_flush)  # a short-lived process (a command) exits soon after
             _owner_pid = os.getpid()
+
+
+def _flush() -> None:
+    """Publish what is still waiting when the process exits."""
+    from preferences.tasks import deliver_batch
+
+    batch = []
+    while True:
+        try:
+            batch.extend(_ids.get_nowait())
+        except queue.Empty:
+            break
+    if batch:
+        try:
+            deliver_batch.delay(sorted(batch))
+        except Exception:
+            log.warning("could not queue %d deliveries at exit; the sweeper will", len(batch))
 
 
 def _run() -> None:
