@@ -13,7 +13,7 @@ from preferences.tasks import deliver_batch
 def published(monkeypatch):
     sent: list[list[int]] = []
     monkeypatch.setattr(deliver_batch, "delay", lambda ids: sent.append(ids))
-    monkeypatch.setattr(celery_app.conf, "task_always_eager", False)
+    celery_app.conf.task_always_eager = False  # the autouse fixture puts it back
     return sent
 
 
