@@ -1,11 +1,12 @@
 """How a delivery reaches each kind of destination. A new kind (an ESP's
 suppression API, say) is one class with `send` and an entry in KINDS."""
 
+import http.client
 import json
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
-import requests
 from django.conf import settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -45,10 +46,12 @@ def classify(status_code: int, retry_after: str | None = None) -> Outcome:
 
 
 class WebhookSender:
-    """HTTP POST of the JSON body, signed; one pooled session per worker process."""
+    """HTTP POST of the JSON body, signed. Each worker process keeps one
+    keep-alive connection per receiver (http.client: a delivery is the worker's
+    hot path, and a full HTTP library cost more CPU than the rest of it)."""
 
     def __init__(self):
-        self.session = requests.Session()
+        self.connections: dict[tuple, http.client.HTTPConnection] = {}
 
     def send(self, destination, body: dict, headers: dict) -> Outcome:
         raw = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
@@ -58,18 +61,50 @@ class WebhookSender:
             "User-Agent": "Hush-Webhooks/1",
             webhooks.SIGNATURE_HEADER: webhooks.sign(secret=destination.secret or "", body=raw),
         }
-        try:
-            response = self.session.post(
-                destination.url, data=raw, headers=headers, allow_redirects=False,
-                timeout=(settings.HUSH_DELIVERY_CONNECT_TIMEOUT,
-                         settings.HUSH_DELIVERY_READ_TIMEOUT),
-            )
-        except requests.Timeout:
-            return Outcome(ok=False, retryable=True, error="timeout")
-        except requests.RequestException as exc:
-            return Outcome(ok=False, retryable=True, error=type(exc).__name__)
-        response.close()
-        return classify(response.status_code, response.headers.get("Retry-After"))
+        url = urlsplit(destination.url)
+        path = (url.path or "/") + (f"?{url.query}" if url.query else "")
+        for _ in range(2):
+            reused = self._key(url) in self.connections
+            try:
+                conn = self._connection(url)
+                conn.request("POST", path, body=raw, headers=headers)
+                response = conn.getresponse()
+                response.read()
+            except TimeoutError:
+                self._drop(url)
+                return Outcome(ok=False, retryable=True, error="timeout")
+            except (OSError, http.client.HTTPException) as exc:
+                self._drop(url)
+                stale = isinstance(exc, http.client.RemoteDisconnected | BrokenPipeError
+                                   | ConnectionResetError)
+                if reused and stale:
+                    continue  # the receiver closed a kept-alive connection: once more, fresh
+                return Outcome(ok=False, retryable=True, error=type(exc).__name__)
+            if response.will_close:
+                self._drop(url)
+            return classify(response.status, response.getheader("Retry-After"))
+        return Outcome(ok=False, retryable=True, error="connection lost")
+
+    @staticmethod
+    def _key(url) -> tuple:
+        return (url.scheme, url.hostname, url.port)
+
+    def _connection(self, url) -> http.client.HTTPConnection:
+        key = self._key(url)
+        conn = self.connections.get(key)
+        if conn is None:
+            kind = (http.client.HTTPSConnection if url.scheme == "https"
+                    else http.client.HTTPConnection)
+            conn = kind(url.hostname, url.port, timeout=settings.HUSH_DELIVERY_CONNECT_TIMEOUT)
+            conn.connect()
+            conn.sock.settimeout(settings.HUSH_DELIVERY_READ_TIMEOUT)
+            self.connections[key] = conn
+        return conn
+
+    def _drop(self, url) -> None:
+        conn = self.connections.pop(self._key(url), None)
+        if conn is not None:
+            conn.close()
 
 
 class CallableSender:

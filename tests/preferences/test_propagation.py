@@ -157,7 +157,7 @@ def test_a_dead_receiver_is_retried(alice, newsletter, webhook):
     webhook.save()
     unsubscribe(alice, newsletter)
     assert run(Delivery.objects.get()) == "pending"
-    assert Delivery.objects.get().last_error == "ConnectionError"
+    assert Delivery.objects.get().last_error == "ConnectionRefusedError"
 
 
 def test_it_gives_up_after_the_attempt_limit(alice, newsletter, webhook, receiver, settings):
