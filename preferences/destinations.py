@@ -3,6 +3,7 @@ suppression API, say) is one class with `send` and an entry in KINDS."""
 
 import http.client
 import json
+import threading
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
@@ -51,7 +52,13 @@ class WebhookSender:
     hot path, and a full HTTP library cost more CPU than the rest of it)."""
 
     def __init__(self):
-        self.connections: dict[tuple, http.client.HTTPConnection] = {}
+        self._local = threading.local()  # a connection is never shared between threads
+
+    @property
+    def connections(self) -> dict[tuple, http.client.HTTPConnection]:
+        if not hasattr(self._local, "connections"):
+            self._local.connections = {}
+        return self._local.connections
 
     def send(self, destination, body: dict, headers: dict) -> Outcome:
         raw = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
