@@ -14,35 +14,34 @@ def preferences_url(subject) -> str:
 
 
 def unsubscribe_url(subject, topic) -> str:
-    token = make_unsubscribe_token(subject=subject, topic=topic)
+    return _one_click_url(make_unsubscribe_token(subject=subject, topic=topic))
+
+
+def _one_click_url(token: str) -> str:
     return settings.HUSH_BASE_URL + reverse("preferences:one_click", args=[token])
 
 
-def _unsubscribe_mailto(token_url: str) -> str:
+def _headers(token: str) -> dict[str, str]:
     host = urlsplit(settings.HUSH_BASE_URL).hostname
     address = settings.HUSH_UNSUBSCRIBE_MAILTO or f"unsubscribe@{host}"
-    # The subject carries the one-click token so an inbound handler can act on it.
-    token = token_url.rstrip("/").rsplit("/", 1)[-1]
-    return f"mailto:{address}?subject={quote('unsubscribe ' + token)}"
-
-
-def _headers(url: str) -> dict[str, str]:
+    # The mailto subject carries the one-click token so an inbound handler can act on it.
+    mailto = f"mailto:{address}?subject={quote('unsubscribe ' + token)}"
     return {
-        "List-Unsubscribe": f"<{url}>, <{_unsubscribe_mailto(url)}>",
+        "List-Unsubscribe": f"<{_one_click_url(token)}>, <{mailto}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
 
 
 def unsubscribe_headers(subject, topic) -> dict[str, str]:
     """`List-Unsubscribe` (https first, then mailto) and `List-Unsubscribe-Post`."""
-    return _headers(unsubscribe_url(subject, topic))
+    return _headers(make_unsubscribe_token(subject=subject, topic=topic))
 
 
 def links(subject, topic) -> dict:
     """What `manage.py links --json` and the links API answer."""
-    url = unsubscribe_url(subject, topic)
+    token = make_unsubscribe_token(subject=subject, topic=topic)
     return {
         "preferences_url": preferences_url(subject),
-        "unsubscribe_url": url,
-        "headers": _headers(url),
+        "unsubscribe_url": _one_click_url(token),
+        "headers": _headers(token),
     }
