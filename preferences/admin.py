@@ -1,8 +1,7 @@
 from django.contrib import admin
 from rest_framework_api_key.admin import APIKeyModelAdmin
 
-import audit
-from preferences.delivery import deliveries_retry
+from preferences.delivery import deliveries_retry, destination_resume
 from preferences.models import (
     ApiKey,
     ConsentEvent,
@@ -84,10 +83,7 @@ class DestinationAdmin(admin.ModelAdmin):
     @admin.action(description="Resume (clear the automatic pause)")
     def resume(self, request, queryset):
         for destination in queryset.filter(paused_at__isnull=False):
-            Destination.objects.filter(pk=destination.pk).update(
-                paused_at=None, pause_reason="", consecutive_failures=0)
-            audit.record(actor=request.user, action="destination.resumed", target=destination,
-                         details={"by": "staff"})
+            destination_resume(destination=destination, actor=request.user, by="staff")
 
 
 @admin.register(Delivery)

@@ -173,13 +173,19 @@ def delivery_record_outcome(*, delivery: Delivery, outcome: Outcome) -> str:
 
 
 def _resume(destination: Destination, now) -> None:
-    resumed = Destination.objects.filter(pk=destination.pk, paused_at__isnull=False) \
-        .update(paused_at=None, pause_reason="")
+    destination_resume(destination=destination, actor=audit.SYSTEM, by="health probe")
     Destination.objects.filter(pk=destination.pk).update(
         last_success_at=now, consecutive_failures=0)
+
+
+def destination_resume(*, destination: Destination, actor, by: str) -> bool:
+    """Clear a destination's pause, recorded; False if it was not paused."""
+    resumed = Destination.objects.filter(pk=destination.pk, paused_at__isnull=False).update(
+        paused_at=None, pause_reason="", consecutive_failures=0)
     if resumed:
-        audit.record(actor=audit.SYSTEM, action="destination.resumed",
-                     target=destination, details={"by": "health probe"})
+        audit.record(actor=actor, action="destination.resumed", target=destination,
+                     details={"by": by})
+    return bool(resumed)
 
 
 def _count_failure(destination: Destination) -> None:

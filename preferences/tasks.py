@@ -14,16 +14,17 @@ def send_preference_link(*, email_digest: str | None = None, subject_id: str | N
 
 # Late ack and reject-on-lost: a killed worker's message goes back to the queue. A
 # lost database connection is retried; anything else is left to the sweeper.
-@shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True,
-             autoretry_for=(OperationalError, InterfaceError), retry_backoff=1,
-             max_retries=5, time_limit=40, soft_time_limit=30)
+DELIVERY_TASK = {"ignore_result": True, "acks_late": True, "reject_on_worker_lost": True,
+                 "autoretry_for": (OperationalError, InterfaceError), "retry_backoff": 1,
+                 "max_retries": 5}
+
+
+@shared_task(**DELIVERY_TASK, time_limit=40, soft_time_limit=30)
 def deliver(delivery_id: int, probe: bool = False) -> str:
     return delivery_run(delivery_id=delivery_id, probe=probe)
 
 
-@shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True,
-             autoretry_for=(OperationalError, InterfaceError), retry_backoff=1,
-             max_retries=5, time_limit=120, soft_time_limit=110)
+@shared_task(**DELIVERY_TASK, time_limit=120, soft_time_limit=110)
 def deliver_batch(delivery_ids: list[int]) -> list[str]:
     """Deliveries committed together, in id order (what the web relay publishes)."""
     return [delivery_run(delivery_id=delivery_id) for delivery_id in delivery_ids]

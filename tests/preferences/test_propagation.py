@@ -361,3 +361,14 @@ def test_destination_add_prints_the_id_and_secret(db, newsletter, capsys):
     assert f"signing secret: {destination.secret}" in out
     assert list(destination.topics.values_list("slug", flat=True)) == ["newsletter"]
     assert not destination.include_email
+
+
+def test_staff_can_resume_a_paused_destination_from_the_admin(webhook, admin_client):
+    Destination.objects.filter(pk=webhook.pk).update(paused_at=timezone.now(),
+                                                     consecutive_failures=30)
+    admin_client.post("/admin/preferences/destination/",
+                      {"action": "resume", "_selected_action": [webhook.pk]})
+    webhook.refresh_from_db()
+    assert (webhook.paused_at, webhook.consecutive_failures) == (None, 0)
+    event = AuditEvent.objects.get(action="destination.resumed")
+    assert event.actor_type == "user" and event.details == {"by": "staff"}
