@@ -319,13 +319,30 @@ def gunicorn(*, workers: int = 2, port: int | None = None):
                 time.sleep(0.2)
         yield base
     finally:
-        proc.send_signal(signal.SIGTERM)
+        _stop(proc, log)
+
+
+def processes(tick: float):
+    """(pid, command line, CPU seconds so far) of every process we can read."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
         try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        yield pid, cmd, (int(stat[11]) + int(stat[12])) / tick
+
+
+def _stop(proc: subprocess.Popen, log) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    log.close()
 
 
 @contextmanager
@@ -344,13 +361,7 @@ def celery_worker():
             raise RuntimeError(f"celery exited; see {STATE / 'celery.log'}")
         yield proc
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        _stop(proc, log)
 
 
 # --- where the CPU went ------------------------------------------------------
@@ -373,20 +384,13 @@ class CpuMeter:
 
     def _by_pid(self) -> dict[str, tuple[str, float]]:
         found = {}
-        for pid in os.listdir("/proc"):
-            if not pid.isdigit():
-                continue
-            try:
-                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-                stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
+        for pid, cmd, seconds in processes(self._tick):
             group = ("gunicorn" if b"gunicorn" in cmd and b"config.wsgi" in cmd
                      else "postgres" if cmd.startswith(b"postgres")
                      else "sealer" if str(STATE / "celerybeat-schedule").encode() in cmd
                      else None)
             if group:
-                found[pid] = (group, (int(stat[11]) + int(stat[12])) / self._tick)
+                found[pid] = (group, seconds)
         return found
 
     def _children(self) -> float:

@@ -159,14 +159,7 @@ class Cpu(harness.CpuMeter):
     def _by_pid(self):
         found = {}
         me = str(os.getpid())
-        for pid in os.listdir("/proc"):
-            if not pid.isdigit():
-                continue
-            try:
-                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-                stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
+        for pid, cmd, seconds in harness.processes(self._tick):
             group = ("loadgen" if pid == me
                      else "gunicorn" if b"gunicorn" in cmd and self._bind in cmd
                      else "postgres" if cmd.startswith(b"postgres:") and self._db in cmd
@@ -175,7 +168,7 @@ class Cpu(harness.CpuMeter):
                      else "receiver" if b"bench.propagation receiver" in cmd
                      else None)
             if group:
-                found[pid] = (group, (int(stat[11]) + int(stat[12])) / self._tick)
+                found[pid] = (group, seconds)
         return found
 
     def __exit__(self, *exc):
