@@ -187,7 +187,8 @@ class Feedback(models.Model):
 class ApiKey(AbstractAPIKey):
     """A key for the company's mailer and apps. Stored hashed; carries scopes."""
 
-    SCOPES = ("subjects:read", "subjects:write", "consent:check", "deliveries:manage")
+    SCOPES = ("subjects:read", "subjects:write", "consent:check", "deliveries:manage",
+              "scrub", "erasure")
 
     scopes = models.JSONField(default=list, help_text="e.g. [\"consent:check\"]")
 
