@@ -236,6 +236,8 @@ CELERY_BEAT_SCHEDULE = {
                          "schedule": float(HUSH_AUDIT_SEAL_INTERVAL)},
     "sweep-deliveries": {"task": "preferences.tasks.sweep_deliveries",
                          "schedule": HUSH_SWEEP_INTERVAL},
+    "retention-purge": {"task": "anonymizer.tasks.retention_purge",
+                        "schedule": float(HUSH_RETENTION_INTERVAL)},
 }
 
 LOGGING = {
