@@ -77,6 +77,11 @@ class _Column:
     type: str            # text | json | jsonb | inet | date | timestamp | other
     nullable: bool
     encrypted: bool = False
+    role: str = "retain"   # which of the field's transforms: retain, or erase (pii_audit)
+
+    @property
+    def transform(self) -> str | None:
+        return getattr(self.field, self.role)
 
     @property
     def empty(self):
@@ -128,13 +133,13 @@ def _already_applied(column: _Column, value) -> bool:
     f = column.field
     if value is None or value == "":
         return True
-    if f.retain in _MARKERS:
-        return str(value).startswith(_MARKERS[f.retain])
-    if f.retain == "mask":
+    if column.transform in _MARKERS:
+        return str(value).startswith(_MARKERS[column.transform])
+    if column.transform == "mask":
         return "**" in str(value) or (f.kind == "IP_ADDRESS" and "/" in str(value))
-    if f.retain == "generalize" and f.kind == "IP_ADDRESS":
+    if column.transform == "generalize" and f.kind == "IP_ADDRESS":
         return "/" in str(value)
-    if f.retain == "generalize" and f.kind in _DATE_KINDS and isinstance(value, str):
+    if column.transform == "generalize" and f.kind in _DATE_KINDS and isinstance(value, str):
         return bool(_GENERALISED_DATE.fullmatch(value))
     return False
 
@@ -147,7 +152,7 @@ def _python_value(column: _Column, value):
 
     f = column.field
     options = {"level": f.level} if f.level else {}
-    new = field_apply(f.retain, value, kind=f.kind, **options)
+    new = field_apply(column.transform, value, kind=f.kind, **options)
     if new is None:
         return column.empty
     if isinstance(value, datetime | date) and isinstance(new, str):
@@ -157,15 +162,15 @@ def _python_value(column: _Column, value):
 
 def _sql_able(column: _Column) -> bool:
     f = column.field
-    if f.retain == "null":
+    if column.transform == "null":
         return True
     if column.encrypted:
         return False
-    if f.retain == "redact":
+    if column.transform == "redact":
         return column.type in {"text", "json", "jsonb"}
-    if f.retain == "generalize" and f.kind == "IP_ADDRESS":
+    if column.transform == "generalize" and f.kind == "IP_ADDRESS":
         return column.type in {"text", "inet"}
-    if f.retain == "generalize" and f.kind in _DATE_KINDS:
+    if column.transform == "generalize" and f.kind in _DATE_KINDS:
         return column.type in {"date", "timestamp"}
     return False
 
@@ -186,23 +191,24 @@ def _sql_pending(column: _Column) -> sql.Composable:
     present = sql.SQL("{} IS NOT NULL").format(col)
     if column.type == "text":
         present = sql.SQL("({} IS NOT NULL AND {} <> '')").format(col, col)
-    if f.retain == "null":
+    if column.transform == "null":
         return present
-    if f.retain == "redact":
+    if column.transform == "redact":
         if column.type == "json":
             return sql.SQL("({} AND {}::text <> {}::text)").format(present, col,
                                                                    _constant(column))
         return sql.SQL("({} AND {} <> {})").format(present, col, _constant(column))
-    if f.retain == "generalize" and f.kind == "IP_ADDRESS":
+    if column.transform == "generalize" and f.kind == "IP_ADDRESS":
         if column.type == "inet":
             return sql.SQL("({} AND {} <> {})").format(present, col, _sql_value(column))
         return sql.SQL("({} AND strpos({}, '/') = 0)").format(present, col)
-    if f.retain == "generalize" and f.kind in _DATE_KINDS:
+    if column.transform == "generalize" and f.kind in _DATE_KINDS:
         return sql.SQL("({} AND {} <> {})").format(present, col, _sql_value(column))
-    if f.retain in _MARKERS:
+    if column.transform in _MARKERS:
+        marker = _MARKERS[column.transform]
         return sql.SQL("({} AND left({}::text, {}) <> {})").format(
-            present, col, sql.Literal(len(_MARKERS[f.retain])), sql.Literal(_MARKERS[f.retain]))
-    if f.retain == "mask":
+            present, col, sql.Literal(len(marker)), sql.Literal(marker))
+    if column.transform == "mask":
         return sql.SQL("({} AND strpos({}::text, '**') = 0)").format(present, col)
     return present
 
@@ -211,9 +217,9 @@ def _sql_value(column: _Column) -> sql.Composable:
     """The retained value as an SQL expression (only for `_sql_able` columns)."""
     col = sql.Identifier(column.name)
     f = column.field
-    if f.retain == "null":
+    if column.transform == "null":
         return sql.SQL("NULL") if column.nullable else sql.Literal("")
-    if f.retain == "redact":
+    if column.transform == "redact":
         return _constant(column)
     if f.kind == "IP_ADDRESS":
         address = col if column.type == "inet" else sql.SQL("{}::inet").format(col)
@@ -360,7 +366,7 @@ class _HushTable(_Table):
     def table_sql(self):
         return sql.Identifier(self.model._meta.db_table)
 
-    def columns(self) -> list[_Column]:
+    def columns(self, role: str = "retain") -> list[_Column]:
         from preferences.fields import EncryptedTextField
 
         out = []
@@ -375,7 +381,7 @@ class _HushTable(_Table):
             if kind == "jsonb" and connection.vendor != "postgresql":
                 kind = "json"
             out.append(_Column(f, model_field.column, kind, model_field.null,
-                               isinstance(model_field, EncryptedTextField)))
+                               isinstance(model_field, EncryptedTextField), role))
         return out
 
     def _execute(self, query: sql.Composable):
@@ -440,13 +446,13 @@ class _HushTable(_Table):
                 present &= ~Q(**{name: ""})
             condition = present
             if not c.encrypted:
-                if f.retain in _MARKERS:
-                    condition &= ~Q(**{f"{name}__startswith": _MARKERS[f.retain]})
-                elif f.retain == "mask":
+                if c.transform in _MARKERS:
+                    condition &= ~Q(**{f"{name}__startswith": _MARKERS[c.transform]})
+                elif c.transform == "mask":
                     condition &= ~Q(**{f"{name}__contains": "**"})
-                elif f.retain == "generalize" and f.kind == "IP_ADDRESS" and c.type == "text":
+                elif c.transform == "generalize" and f.kind == "IP_ADDRESS" and c.type == "text":
                     condition &= ~Q(**{f"{name}__contains": "/"})
-                elif f.retain == "redact" and c.type == "text":
+                elif c.transform == "redact" and c.type in {"text", "json", "jsonb"}:
                     condition &= ~Q(**{name: transforms.redact(None, kind=f.kind)})
             pending |= condition
         return pending
@@ -497,7 +503,7 @@ class _ExternalTable(_Table):
             [self._regclass()]).fetchall()
         return rows[0][0] if len(rows) == 1 else None
 
-    def columns(self) -> list[_Column]:
+    def columns(self, role: str = "retain") -> list[_Column]:
         schema, _, table = self.entry.table.rpartition(".")
         rows = self.conn.execute(
             "SELECT column_name, data_type, is_nullable = 'YES' FROM information_schema.columns "
@@ -514,7 +520,7 @@ class _ExternalTable(_Table):
                     "date": "date"}.get(data_type)
             if kind is None:
                 kind = "timestamp" if data_type.startswith("timestamp") else "other"
-            out.append(_Column(f, f.name, kind, nullable))
+            out.append(_Column(f, f.name, kind, nullable, role=role))
         return out
 
     def count_older(self, cutoff) -> int:
@@ -564,6 +570,48 @@ def _adapt(column: _Column, value):
         return Jsonb(value)
     return value
 
+
+
+# --- for pii_audit: is the policy applied? (reads only) -----------------------------
+
+def retention_pending(entry: Entry, *, now=None) -> int:
+    """Rows older than the entry's limit that still hold what retention should have
+    transformed (or deleted). Changes nothing and records nothing."""
+    if entry.retention is None:
+        return 0
+    cutoff = (now or timezone.now()) - entry.retention
+    with (_ExternalTable(entry) if entry.external else _HushTable(entry)) as table:
+        if entry.deletes_rows_on_retention:
+            return table.count_older(cutoff)
+        columns = [c for c in table.columns() if c.transform]
+        return table.count_pending(cutoff, columns) if columns else 0
+
+
+def erasure_pending(entry: Entry, public_ids: list) -> int:
+    """Rows of erased subjects (by public id) that still hold a field erasure should
+    have changed, or still exist where erasure deletes rows. Hush models, and external
+    tables keyed by public id (the only identifier Hush keeps after erasure)."""
+    if not public_ids or not entry.erasable:
+        return 0
+    if entry.external:
+        if entry.subject_by != "public_id":
+            return 0
+        with _ExternalTable(entry) as table:
+            where = sql.SQL("{}::text = ANY({})").format(
+                sql.Identifier(entry.subject), sql.Literal([str(p) for p in public_ids]))
+            if not entry.erase_rows:
+                columns = [c for c in table.columns("erase") if c.transform]
+                where = sql.SQL("{} AND ({})").format(
+                    where, sql.SQL(" OR ").join(_sql_pending(c) for c in columns))
+            return table.conn.execute(table.count_sql(where)).fetchone()[0]
+    if entry.subject_by != "public_id":
+        return 0
+    table = _HushTable(entry)
+    rows = entry.model._default_manager.filter(**{f"{entry.subject}__in": public_ids})
+    if entry.erase_rows:
+        return rows.count()
+    columns = [c for c in table.columns("erase") if c.transform]
+    return rows.filter(table._orm_pending(columns)).count()
 
 
 _LOCK = "hush:retention-run"
