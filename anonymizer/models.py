@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils import timezone
 
+from anonymizer.vault import TokenVaultEntry  # noqa: F401  (a model: registered here)
+
 
 class ErasureRequest(models.Model):
     """A subject's request to be erased. Recorded here; the erasure job executes it.
