@@ -59,7 +59,12 @@ def _replacer(how: Any, *, key: bytes | None, vault: Any) -> Replace:
     apply = transforms.apply
 
     def replace(value: str, kind: str) -> Any:
-        return apply(how, value, kind=kind, key=key, vault=vault)
+        try:
+            return apply(how, value, kind=kind, key=key, vault=vault)
+        except (ValueError, TypeError):
+            # A transform that cannot handle this value (generalize of an EMAIL, a
+            # pseudonymise without key) must not let it through: fall back to the label.
+            return label(value, kind)
 
     return replace
 

@@ -72,3 +72,38 @@ def test_no_part_of_a_generated_value_survives(before, value, after):
     for run in _runs(value):
         if run not in before and run not in after:
             assert run not in out, (text, out)
+
+
+# --- policies through anonymizer.core.transforms ---------------------------
+
+def test_mask_keeps_what_support_needs():
+    text = "ann.lee@example.com paid with 4111 1111 1111 1111"
+    assert redact(text, {"*": "mask"}) == "a***@example.com paid with **** **** **** 1111"
+
+
+def test_pseudonymise_is_stable_per_key_and_differs_between_keys():
+    text = "from ann@example.com"
+    one = redact(text, {"EMAIL": "pseudonymise"}, key=b"k1")
+    assert one == redact(text, {"EMAIL": "pseudonymise"}, key=b"k1")
+    assert one != redact(text, {"EMAIL": "pseudonymise"}, key=b"k2")
+    assert "ann" not in one and one.startswith("from pseu_")
+
+
+def test_generalize_and_tokenize_through_the_policy():
+    from anonymizer.core.transforms import MemoryVault, detokenize
+
+    assert redact("from 203.0.113.9", {"IP_ADDRESS": "generalize"}) == "from 203.0.113.0/24"
+    vault = MemoryVault()
+    out = redact("mail ann@example.com", {"EMAIL": "tokenize"}, vault=vault)
+    token = out.removeprefix("mail ")
+    assert token != "ann@example.com" and detokenize(token, vault=vault) == "ann@example.com"
+
+
+def test_a_transform_that_cannot_apply_falls_back_to_the_label():
+    assert redact("mail ann@example.com", {"EMAIL": "generalize"}) == "mail [EMAIL]"
+    assert redact("mail ann@example.com", {"EMAIL": "pseudonymise"}) == "mail [EMAIL]"
+
+
+def test_null_and_delete_remove_the_value_from_text():
+    assert redact("pw password=hunter2 ok", {"SECRET": "null"}) == "pw password= ok"
+    assert redact("pw password=hunter2 ok", {"SECRET": "delete"}) == "pw password= ok"

@@ -73,3 +73,23 @@ def test_it_carries_bytes_that_are_not_utf8():
                             timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout == b"caf\xe9 [EMAIL]\n"
+
+
+def test_policies_name_transforms():
+    result = run("--policy", "EMAIL=mask", "--policy", "ip_address=generalize",
+                 stdin="ann@example.com from 203.0.113.9\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "a***@example.com from 203.0.113.0/24\n"
+
+
+def test_pseudonymise_takes_its_key_from_the_environment():
+    env = {**ENV, "HUSH_SCRUB_KEY": "k1"}
+    args = [sys.executable, "-m", "anonymizer", "scrub", "--policy", "EMAIL=pseudonymise"]
+    first = subprocess.run(args, input="ann@example.com\n", capture_output=True, text=True,
+                           env=env, timeout=60)
+    again = subprocess.run(args, input="ann@example.com\n", capture_output=True, text=True,
+                           env=env, timeout=60)
+    assert first.returncode == 0 and first.stdout == again.stdout
+    assert first.stdout.startswith("pseu_")
+    missing = run("--policy", "EMAIL=pseudonymise", stdin="ann@example.com\n")
+    assert missing.returncode == 2 and "HUSH_SCRUB_KEY" in missing.stderr

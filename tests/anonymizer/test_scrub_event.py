@@ -74,3 +74,17 @@ def test_key_names_are_read_like_a_person_would():
     for harmless in ("service_name", "hostname", "file_name", "cache_key", "zipped", "status",
                      "ship_date", "token_type", "ip_country", "tooltip"):
         assert key_kind(harmless) is None, harmless
+
+
+def test_delete_drops_the_key_and_null_keeps_it_empty():
+    event = {"email": "ann@example.com", "password": "hunter2", "items": ["a", "x"]}
+    out = scrub_event(event, {"EMAIL": "null", "SECRET": "delete"})
+    assert out == {"email": None, "items": ["a", "x"]}
+
+
+def test_named_transforms_apply_to_values_under_personal_keys():
+    out = scrub_event({"ip": "203.0.113.9", "geo": {"lat": 48.8566, "lon": 2.3522},
+                       "card": "4111 1111 1111 1111"},
+                      {"IP_ADDRESS": "generalize", "GPS": "generalize", "CREDIT_CARD": "mask"})
+    assert out == {"ip": "203.0.113.0/24", "geo": {"lat": "48.86", "lon": "2.35"},
+                   "card": "**** **** **** 1111"}
