@@ -14,8 +14,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-import audit
 import anonymizer
+import audit
 from anonymizer.models import ErasureRequest
 from preferences.crypto import email_digest, normalise_email
 from preferences.models import (
