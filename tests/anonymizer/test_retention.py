@@ -231,3 +231,19 @@ def test_the_command_reports_per_entry(postgres, deliveries, capsys):
         call_command("retention_run", "--entry", "nope.nope")
     with pytest.raises(CommandError, match="no retention"):
         call_command("retention_run", "--entry", "preferences.subject")
+
+
+def test_feedback_comments_are_dropped_after_a_year_and_the_counts_stay(db, newsletter):
+    from preferences.models import Feedback
+
+    old = Feedback.objects.create(topic=newsletter, reason="other", country="FR",
+                                  comment="too many mails [PERSON] said",
+                                  created_at=timezone.now() - timedelta(days=400))
+    new = Feedback.objects.create(topic=newsletter, reason="other", country="GB",
+                                  comment="weekly would be better")
+    result = retention_run(entry_key="preferences.feedback")
+    assert result.entries["preferences.feedback"].rows == 1
+    old.refresh_from_db()
+    new.refresh_from_db()
+    assert (old.comment, old.reason, old.country) == ("", "other", "FR")
+    assert new.comment == "weekly would be better"
