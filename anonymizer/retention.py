@@ -240,7 +240,7 @@ class _Table:
     """What both kinds of table share: the batches and the SQL statements."""
 
     entry: Entry
-    key_sql: sql.Composable       # the row key used for keyset pagination
+    key_sql: sql.Composable       # the row key: ranges (SQL path) and keyset pages (Python)
     key_is_ctid = False
 
     def __enter__(self):
@@ -263,7 +263,7 @@ class _Table:
         in_python = [c for c in columns if c.field.retain and c not in in_sql]
         state.set_based = bool(in_sql)
         if dry_run:
-            pending = [c for c in in_sql + in_python]
+            pending = in_sql + in_python
             state.rows = self.count_pending(cutoff, pending) if pending else 0
             return
         if in_sql:
@@ -279,16 +279,13 @@ class _Table:
             self.batches(state, progress, lambda after: self.python_batch(
                 in_python, cutoff=cutoff, after=after, limit=batch_size))
 
-    def batches(self, state, progress, step, *, deleted=False):
-        """Run `step(after)` until it says no rows are left; each returns
+    def batches(self, state, progress, step):
+        """Python path: run `step(after)` until it says no rows are left; each returns
         (rows changed, the last key it saw, whether more may follow)."""
         after = None
         while True:
             done, after, more = step(after)
-            if deleted:
-                state.deleted += done
-            else:
-                state.rows += done
+            state.rows += done
             state.batches += 1
             if progress is not None:
                 progress(state)
