@@ -70,21 +70,18 @@ register(
                 f"{DELIVERY_RETENTION.days} days.",
 )
 
-_feedback_fields = [
-    # Two letters: coarse enough for the analytics it feeds, kept as is.
-    PiiField("country", Category.LOCATION, erase=None,
-             note="not linked to a subject; coarse; feeds the analytics"),
-]
-if any(f.name == "comment" for f in Feedback._meta.get_fields()):
-    # Stored only after redaction, but a person typed it: dropped after a year.
-    _feedback_fields.append(PiiField("comment", Category.FREE_TEXT, erase=None, retain="null",
-                                     note="stored redacted; not linked to a subject"))
 register(
-    Feedback, subject=None, fields=_feedback_fields,
-    timestamp="created_at" if len(_feedback_fields) > 1 else None,
-    retention=FEEDBACK_RETENTION if len(_feedback_fields) > 1 else None,
+    Feedback, subject=None, timestamp="created_at", retention=FEEDBACK_RETENTION,
+    fields=[
+        # Two letters: coarse enough for the analytics it feeds, kept as is.
+        PiiField("country", Category.LOCATION, erase=None,
+                 note="not linked to a subject; coarse; feeds the analytics"),
+        # Stored only after redaction, but a person typed it: dropped after a year.
+        PiiField("comment", Category.FREE_TEXT, erase=None, retain="null",
+                 note="stored redacted; not linked to a subject"),
+    ],
     description="Why someone left. Not linked to a subject, so erasure cannot find "
-                "it; retention drops the free text.",
+                "it; retention drops the free-text comment after a year.",
 )
 
 register(
