@@ -64,14 +64,17 @@ _NUM = re.compile(
     # dates are not numbers (the first digit is already consumed here)
     r"(?!(?<=\d)\d{3}-\d\d-\d\d(?:[T ]\d|\b)|(?<=\d)\d?[./]\d\d?[./]\d{2,4}\b(?![./]\d))"
     r"[0-9 ().,/+\-]{5,}"
-    r"(?<=[0-9)])(?![\w/]|[.\-][0-9])"
+    r"(?<=[0-9)])(?![\w/%]|[.\-:][0-9A-Za-z])"
 )
 _NUM_GROUPS = re.compile(r"[^ ,]+")
 _NON_DIGIT = re.compile(r"[^0-9]")
 _IPV4 = re.compile(r"(?:\d{1,3}\.){3}\d{1,3}")
 _GPS = re.compile(r"([-+]?\d{1,2}\.\d{3,})\s?,\s?([-+]?\d{1,3}\.\d{3,})")
 _SSN = re.compile(r"(\d{3})([- ]?)(\d{2})\2(\d{4})")
+_CARD_SEPARATOR = re.compile(r"[ \-]")
 _CARD_SHAPE = re.compile(r"\d[\d -]{11,22}\d")
+_VERSION_CUE = re.compile(r"(?i)(?:version|build|release|ver\.?|firmware)[\s:=]*$")
+_SINGLE_DIGIT_GROUP = re.compile(r"(?<![0-9])[0-9](?![0-9])")
 _DATE_LIKE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
 _SSN_CUE = re.compile(r"(?i)\b(?:ssn|social\s+security(?:\s+(?:number|no\.?|#))?)\W{0,4}$")
 # lat/lon written as key=value in text ("lat=48.85&lon=2.29").
@@ -84,7 +87,7 @@ _LATLON_KV = re.compile(
 _IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?:[ \-]?[A-Z0-9]){11,30}")
 _MAC = re.compile(
     r"(?<![\w:.\-])(?:[0-9A-Fa-f]{2}([:\-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}"
-    r"|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![\w:.\-])"
+    r"|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![\w:\-]|\.\w)"
 )
 _IPV6 = re.compile(
     r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}|(?=::))(?::[0-9A-Fa-f]{0,4}){2,7}"
@@ -111,7 +114,7 @@ _SECRET_KV = re.compile(
 # "my password is ..." in free text: the value is the next word, whatever it holds.
 _SECRET_IS = re.compile(
     r"(?i)(?<![a-z])(?:password|passphrase|passcode|pin)\s+(?:is|was)\s+(?:\"|')?"
-    r"(?!\[[A-Z_]+\])(?P<bare>[^\s\"']+?)(?=[\"']?[.,;!?]?(?:\s|$))"
+    r"(?!\[[A-Z_]+\])(?P<bare>[^\s\"']+?)(?=[\"']?[.,;]?(?:\s|$))"
 )
 _AUTH_HEADER = re.compile(
     r"(?i)(?<![a-z0-9])(?:proxy-)?authorization(?:\\?[\"'])?\s*[:=]\s*(?:\\?[\"'])?"
@@ -312,7 +315,7 @@ def _classify(text: str, s: int, e: int, cand: str, found: list,
         return False
     if "." in cand:
         if n <= 12 and _IPV4.fullmatch(cand):
-            if v.ipv4_ok(cand):
+            if v.ipv4_ok(cand) and not _VERSION_CUE.search(text, max(0, s - 12), s):
                 found.append((s, e, IP_ADDRESS, "ipv4"))
                 return True
             return False
@@ -322,14 +325,14 @@ def _classify(text: str, s: int, e: int, cand: str, found: list,
                 found.append((s, e, GPS, "gps_pair"))
                 return True
     if 13 <= n <= 19 and _CARD_SHAPE.fullmatch(cand):
-        if v.card_ok(digits):
+        if v.card_ok(digits) and _card_grouping(cand):
             found.append((s, e, CREDIT_CARD, "card_luhn"))
             return True
         # A card followed by more digits ("... 1111 123"): try its leading groups.
         for i in range(len(cand) - 1, 11, -1):
             if cand[i] in " -" and cand[i - 1].isdigit():
                 head = _NON_DIGIT.sub("", cand[:i])
-                if 13 <= len(head) <= 19 and v.card_ok(head):
+                if 13 <= len(head) <= 19 and v.card_ok(head) and _card_grouping(cand[:i]):
                     found.append((s, s + i, CREDIT_CARD, "card_luhn"))
                     return False  # the rest may hold something else
     if n == 9:
@@ -343,6 +346,16 @@ def _classify(text: str, s: int, e: int, cand: str, found: list,
         found.append((s, e, PHONE, "phone"))
         return True
     return False
+
+
+def _card_grouping(cand: str) -> bool:
+    """Printed cards group 4-4-4-4(-3) or 4-6-5 / 4-6-4; "408-8148-1721681" is an id."""
+    if cand.isdigit():
+        return True
+    sizes = [len(g) for g in _CARD_SEPARATOR.split(cand)]
+    if sizes in ([4, 6, 5], [4, 6, 4]):
+        return True
+    return all(size == 4 for size in sizes[:-1]) and 1 <= sizes[-1] <= 4
 
 
 def _classify_windows(text: str, s: int, cand: str, found: list,
@@ -359,7 +372,11 @@ def _classify_windows(text: str, s: int, cand: str, found: list,
             if j - i == len(groups):
                 continue  # the whole cluster was tried already
             a, b = groups[i][0], groups[j - 1][1]
-            part = cand[a:b].strip("(),.-")
+            part = cand[a:b].strip(",.").rstrip("-")
+            if part.startswith("(") and ")" not in part:
+                part = part[1:]
+            if part.endswith(")") and "(" not in part:
+                part = part[:-1]
             a = cand.index(part, a) if part else a
             b = a + len(part)
             if len(part) >= 7 and _classify(text, s + a, s + b, part, found, regions):
@@ -392,6 +409,8 @@ def _phone_check(cand: str, digits: str, regions: tuple[str, ...]) -> bool:
     if not international:
         if _DATE_LIKE.fullmatch(cand) or _IPV4.fullmatch(cand) or "," in cand:
             return False
+        if _SINGLE_DIGIT_GROUP.search(cand):
+            return False  # "3.2.15424.456" is a build number; national numbers group 2+ digits
         # Cheap shape checks first: phonenumbers costs ~50 us a call.
         plausible = []
         for region in regions:

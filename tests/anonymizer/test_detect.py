@@ -334,3 +334,14 @@ def test_generated_cards_are_found_whole(before, prefix, noise, sep, after):
 def test_text_without_digits_or_at_has_no_pattern_findings(text):
     pattern_kinds = {"EMAIL", "PHONE", "IP_ADDRESS", "CREDIT_CARD", "IBAN", "US_SSN", "GPS"}
     assert not kinds(text) & pattern_kinds
+
+
+def test_a_version_is_not_an_ip_address():
+    assert found("build 7.3.164.227 deployed") == []
+    assert found("firmware: 10.2.0.14") == []
+    assert found("from 10.2.0.14") == [("IP_ADDRESS", "10.2.0.14")]
+
+
+def test_a_card_number_is_grouped_like_a_card():
+    assert found("ref 408-8148-1721681 ok") == []  # passes Luhn, but an id
+    assert found("card 4088-1481-7216-8119 ok") == [("CREDIT_CARD", "4088-1481-7216-8119")]
