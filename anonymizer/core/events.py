@@ -10,6 +10,7 @@ classified once and cached, since events repeat their keys.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from typing import Any
 
 from .detect import detect
@@ -27,6 +28,7 @@ from .findings import (
     POSTCODE,
     SECRET,
     US_SSN,
+    Finding,
 )
 from .redact import Policy, apply_findings, is_delete, resolve_policy
 
@@ -133,56 +135,103 @@ def _classify_key(key: str) -> str | None:
 
 
 _MISSING = object()
+# Values are joined with NUL for one detect() call per event: no pattern crosses it.
+_SEPARATOR = "\x00"
 
 
 def scrub_event(obj: Any, policy: Policy | None = None, *, key: bytes | None = None,
                 vault: Any = None) -> Any:
     """A scrubbed copy of `obj` with the same structure (a DELETE transform drops an item)."""
     replacer_for = resolve_policy(policy, key=key, vault=vault)
-    result = _walk(obj, None, replacer_for)
+    if type(obj) is str:
+        found = detect(obj)
+        return apply_findings(obj, found, replacer_for) if found else obj
+    pending: list[tuple[Any, Any, str]] = []
+    result = _walk(obj, None, replacer_for, pending)
+    if pending:
+        _scrub_pending(pending, replacer_for)
     return None if result is _MISSING else result
 
 
-def _walk(obj: Any, kind: str | None, replacer_for) -> Any:
-    if isinstance(obj, str):
-        if kind is not None:
-            return _whole(obj, kind, replacer_for) if obj else obj
-        if len(obj) < 6:
-            return obj
-        found = detect(obj)
-        return apply_findings(obj, found, replacer_for) if found else obj
-    if isinstance(obj, dict):
-        out = {}
+def _walk(obj: Any, kind: str | None, replacer_for, pending: list) -> Any:
+    """Copies containers, replaces values under personal keys, and leaves other strings
+    in `pending` (container, slot, text) for one detect() over the whole event."""
+    t = type(obj)
+    if t is dict:
+        out: dict = {}
         for k, value in obj.items():
             child_kind = kind
-            if isinstance(k, str):
+            if type(k) is str:
                 child_kind = key_kind(k) or kind
                 if len(k) >= 6:
                     k = _scrub_key(k, out, replacer_for)
-            new = _walk(value, child_kind, replacer_for)
+            new = _value(value, child_kind, replacer_for, pending, out, k)
             if new is not _MISSING:
                 out[k] = new
         return out
-    if isinstance(obj, list | tuple):
-        out_list = []
+    if t is list or t is tuple:
+        out_list: list = []
         for item in obj:
-            new = _walk(item, kind, replacer_for)
+            new = _value(item, kind, replacer_for, pending, out_list, len(out_list))
             if new is not _MISSING:
                 out_list.append(new)
         return out_list
-    if obj is None or isinstance(obj, bool):
-        return obj
-    if isinstance(obj, int | float):
+    return _value(obj, kind, replacer_for, pending, None, None)
+
+
+def _value(value: Any, kind: str | None, replacer_for, pending: list, container, slot) -> Any:
+    t = type(value)
+    if t is str:
         if kind is not None:
-            return _whole(str(obj), kind, replacer_for)
-        if isinstance(obj, int) and abs(obj) >= 1_000_000:
-            # A card, phone or SSN stored as a number.
-            text = str(obj)
-            found = detect(text)
-            if found:
-                return apply_findings(text, found, replacer_for)
-        return obj
-    return obj
+            return _whole(value, kind, replacer_for) if value else value
+        if len(value) >= 6 and container is not None:
+            pending.append((container, slot, value))
+        elif len(value) >= 6:
+            found = detect(value)
+            return apply_findings(value, found, replacer_for) if found else value
+        return value
+    if t is dict or t is list or t is tuple:
+        return _walk(value, kind, replacer_for, pending)
+    if value is None or t is bool:
+        return value
+    if t is int or t is float or isinstance(value, int | float):
+        if kind is not None:
+            return _whole(str(value), kind, replacer_for)
+        if t is not float and abs(value) >= 1_000_000 and container is not None:
+            # A card, phone or SSN stored as a number: replaced only if detect finds it.
+            pending.append((container, slot, str(value)))
+        return value
+    if isinstance(value, str):
+        return _value(str(value), kind, replacer_for, pending, container, slot)
+    if isinstance(value, dict | list | tuple):
+        return _walk(value, kind, replacer_for, pending)
+    return value
+
+
+def _scrub_pending(pending: list, replacer_for) -> None:
+    texts = [p[2] for p in pending]
+    joined = _SEPARATOR.join(texts)
+    found = detect(joined)
+    if not found:
+        return
+    bounds = []
+    at = 0
+    for text in texts:
+        bounds.append(at)
+        at += len(text) + 1
+    per_value: dict[int, list[Finding]] = {}
+    for f in found:
+        i = bisect_right(bounds, f.start) - 1
+        # A finding belongs to one value; clip it to each value it touches, to be safe.
+        while i < len(texts) and bounds[i] < f.end:
+            base = bounds[i]
+            s, e = max(f.start, base) - base, min(f.end, base + len(texts[i])) - base
+            if e > s:
+                per_value.setdefault(i, []).append(Finding(f.kind, s, e, f.rule))
+            i += 1
+    for i, value_findings in per_value.items():
+        container, slot, text = pending[i]
+        container[slot] = apply_findings(text, value_findings, replacer_for)
 
 
 def _whole(value: str, kind: str, replacer_for) -> Any:
@@ -192,10 +241,18 @@ def _whole(value: str, kind: str, replacer_for) -> Any:
     return result
 
 
+_CLEAN_KEYS: set[str] = set()
+
+
 def _scrub_key(k: str, out: dict, replacer_for) -> str:
     """Keys can be personal too ({"alice@example.com": 3}); a clash gets a suffix."""
+    if k in _CLEAN_KEYS:
+        return k
     found = detect(k)
     if not found:
+        if len(_CLEAN_KEYS) > 10000:
+            _CLEAN_KEYS.clear()
+        _CLEAN_KEYS.add(k)
         return k
     new = apply_findings(k, found, replacer_for)
     base, n = new, 2
