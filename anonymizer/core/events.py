@@ -143,14 +143,11 @@ def scrub_event(obj: Any, policy: Policy | None = None, *, key: bytes | None = N
                 vault: Any = None) -> Any:
     """A scrubbed copy of `obj` with the same structure (a DELETE transform drops an item)."""
     replacer_for = resolve_policy(policy, key=key, vault=vault)
-    if type(obj) is str:
-        found = detect(obj)
-        return apply_findings(obj, found, replacer_for) if found else obj
     pending: list[tuple[Any, Any, str]] = []
-    result = _walk(obj, None, replacer_for, pending)
+    box = _walk([obj], None, replacer_for, pending)  # a scalar needs a slot too
     if pending:
         _scrub_pending(pending, replacer_for)
-    return None if result is _MISSING else result
+    return box[0] if box else None
 
 
 def _walk(obj: Any, kind: str | None, replacer_for, pending: list) -> Any:
@@ -176,7 +173,7 @@ def _walk(obj: Any, kind: str | None, replacer_for, pending: list) -> Any:
             if new is not _MISSING:
                 out_list.append(new)
         return out_list
-    return _value(obj, kind, replacer_for, pending, None, None)
+    return obj
 
 
 def _value(value: Any, kind: str | None, replacer_for, pending: list, container, slot) -> Any:
@@ -184,11 +181,8 @@ def _value(value: Any, kind: str | None, replacer_for, pending: list, container,
     if t is str:
         if kind is not None:
             return _whole(value, kind, replacer_for) if value else value
-        if len(value) >= 6 and container is not None:
+        if len(value) >= 6:
             pending.append((container, slot, value))
-        elif len(value) >= 6:
-            found = detect(value)
-            return apply_findings(value, found, replacer_for) if found else value
         return value
     if t is dict or t is list or t is tuple:
         return _walk(value, kind, replacer_for, pending)
@@ -197,7 +191,7 @@ def _value(value: Any, kind: str | None, replacer_for, pending: list, container,
     if t is int or t is float or isinstance(value, int | float):
         if kind is not None:
             return _whole(str(value), kind, replacer_for)
-        if t is not float and abs(value) >= 1_000_000 and container is not None:
+        if t is not float and abs(value) >= 1_000_000:
             # A card, phone or SSN stored as a number: replaced only if detect finds it.
             pending.append((container, slot, str(value)))
         return value
