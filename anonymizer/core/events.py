@@ -152,28 +152,54 @@ def scrub_event(obj: Any, policy: Policy | None = None, *, key: bytes | None = N
 
 def _walk(obj: Any, kind: str | None, replacer_for, pending: list) -> Any:
     """Copies containers, replaces values under personal keys, and leaves other strings
-    in `pending` (container, slot, text) for one detect() over the whole event."""
-    t = type(obj)
-    if t is dict:
-        out: dict = {}
-        for k, value in obj.items():
-            child_kind = kind
-            if type(k) is str:
-                child_kind = key_kind(k) or kind
-                if len(k) >= 6:
-                    k = _scrub_key(k, out, replacer_for)
-            new = _value(value, child_kind, replacer_for, pending, out, k)
-            if new is not _MISSING:
-                out[k] = new
-        return out
-    if t is list or t is tuple:
+    in `pending` (container, slot, text) for one detect() over the whole event.
+    The common cases (str, dict, list, small int under an ordinary key) are inlined:
+    this loop runs for every value of every event."""
+    if type(obj) is not dict:
         out_list: list = []
         for item in obj:
+            t = type(item)
+            if t is str and kind is None:
+                if len(item) >= 6 and item not in _CLEAN_VALUES:
+                    pending.append((out_list, len(out_list), item))
+                out_list.append(item)
+                continue
             new = _value(item, kind, replacer_for, pending, out_list, len(out_list))
             if new is not _MISSING:
                 out_list.append(new)
         return out_list
-    return obj
+    out: dict = {}
+    cache = _KEY_CACHE
+    clean = _CLEAN_KEYS
+    clean_values = _CLEAN_VALUES
+    for k, value in obj.items():
+        child_kind = kind
+        if type(k) is str:
+            found_kind = cache.get(k, _UNKNOWN)
+            if found_kind is _UNKNOWN:
+                found_kind = key_kind(k)
+            if found_kind is not None:
+                child_kind = found_kind
+            if len(k) >= 6 and k not in clean:
+                k = _scrub_key(k, out, replacer_for)
+        t = type(value)
+        if child_kind is None:
+            if t is str:
+                if len(value) >= 6 and value not in clean_values:
+                    pending.append((out, k, value))
+                out[k] = value
+                continue
+            if (t is int and -1_000_000 < value < 1_000_000) or t is float or t is bool or (
+                    value is None):
+                out[k] = value
+                continue
+        new = _value(value, child_kind, replacer_for, pending, out, k)
+        if new is not _MISSING:
+            out[k] = new
+    return out
+
+
+_UNKNOWN = object()
 
 
 def _value(value: Any, kind: str | None, replacer_for, pending: list, container, slot) -> Any:
@@ -181,7 +207,7 @@ def _value(value: Any, kind: str | None, replacer_for, pending: list, container,
     if t is str:
         if kind is not None:
             return _whole(value, kind, replacer_for) if value else value
-        if len(value) >= 6:
+        if len(value) >= 6 and value not in _CLEAN_VALUES:
             pending.append((container, slot, value))
         return value
     if t is dict or t is list or t is tuple:
@@ -202,11 +228,23 @@ def _value(value: Any, kind: str | None, replacer_for, pending: list, container,
     return value
 
 
+# Trace, span and request ids (hex, UUIDs) hold nothing a detector could find.
+_ID_LENGTHS = frozenset((16, 24, 32, 36, 40, 64))
+# (At least one letter: sixteen digits could be a card number.)
+_HEX_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+                     r"|[0-9]*[a-f][0-9a-f]*")
+
+
 def _scrub_pending(pending: list, replacer_for) -> None:
+    pending = [p for p in pending
+               if not (len(p[2]) in _ID_LENGTHS and _HEX_ID.fullmatch(p[2]))]
+    if not pending:
+        return
     texts = [p[2] for p in pending]
     joined = _SEPARATOR.join(texts)
     found = detect(joined)
     if not found:
+        _remember_clean(texts, ())
         return
     bounds = []
     at = 0
@@ -226,6 +264,22 @@ def _scrub_pending(pending: list, replacer_for) -> None:
     for i, value_findings in per_value.items():
         container, slot, text = pending[i]
         container[slot] = apply_findings(text, value_findings, replacer_for)
+    _remember_clean(texts, per_value)
+
+
+# Strings seen without personal data (levels, hosts, user agents, referers repeat from
+# one event to the next) skip detection next time. Bounded, and only short strings.
+_CLEAN_VALUES: set[str] = set()
+_CLEAN_MAX_ENTRIES = 20000
+_CLEAN_MAX_LENGTH = 256
+
+
+def _remember_clean(texts: list[str], dirty) -> None:
+    if len(_CLEAN_VALUES) > _CLEAN_MAX_ENTRIES:
+        _CLEAN_VALUES.clear()
+    for i, text in enumerate(texts):
+        if i not in dirty and len(text) <= _CLEAN_MAX_LENGTH:
+            _CLEAN_VALUES.add(text)
 
 
 def _whole(value: str, kind: str, replacer_for) -> Any:
