@@ -30,7 +30,7 @@ from .findings import (
     US_SSN,
     Finding,
 )
-from .redact import Policy, apply_findings, is_delete, resolve_policy
+from .redact import Policy, apply_findings, is_delete, no_policy, resolve_policy
 
 # Whole keys, lower-cased with separators removed ("e-mail", "E_Mail" -> "email").
 _EXACT = {
@@ -183,7 +183,11 @@ def _walk(obj: Any, kind: str | None, replacer_for, pending: list) -> Any:
             if len(k) >= 6 and k not in clean:
                 k = _scrub_key(k, out, replacer_for)
         t = type(value)
-        if child_kind is None:
+        if child_kind is not None:
+            if t is str and value and replacer_for is no_policy:
+                out[k] = f"[{child_kind}]"
+                continue
+        else:
             if t is str:
                 if len(value) >= 6 and value not in clean_values:
                     pending.append((out, k, value))

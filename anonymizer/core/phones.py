@@ -104,6 +104,10 @@ def plausible_national(digits: str, region: str) -> bool:
     if info is None:
         return False
     prefixes, code = info[3], info[5]
-    if code == 1 or not prefixes:
+    if code == 1:  # NANP: [2-9]XX [2-9]XX XXXX, optionally after a "1"
+        if len(digits) == 11 and digits[0] == "1":
+            digits = digits[1:]
+        return len(digits) == 10 and digits[0] not in "01" and digits[3] not in "01"
+    if not prefixes:
         return True
     return any(digits.startswith(p) for p in prefixes) and digits[1:2] != digits[:1]

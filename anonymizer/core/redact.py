@@ -22,6 +22,11 @@ def label(value: str, kind: str) -> str:
     return f"[{kind}]"
 
 
+def no_policy(kind: str) -> Replace:
+    """The replacer of every kind when there is no policy: its label."""
+    return label
+
+
 def _transforms():
     from . import transforms
 
@@ -36,7 +41,7 @@ def resolve_policy(policy: Policy | None, *, key: bytes | None = None,
     before any text is touched.
     """
     if not policy:
-        return lambda kind: label
+        return no_policy
     table: dict[str, Replace] = {}
     for kind, how in policy.items():
         name = str(kind).upper() if kind != "*" else "*"
