@@ -13,7 +13,7 @@ import re
 from bisect import bisect_right
 from typing import Any
 
-from .detect import detect
+from .detect import spans
 from .findings import (
     ADDRESS,
     CREDIT_CARD,
@@ -28,7 +28,6 @@ from .findings import (
     POSTCODE,
     SECRET,
     US_SSN,
-    Finding,
 )
 from .redact import Policy, apply_findings, is_delete, no_policy, resolve_policy
 
@@ -246,7 +245,7 @@ def _scrub_pending(pending: list, replacer_for) -> None:
         return
     texts = [p[2] for p in pending]
     joined = _SEPARATOR.join(texts)
-    found = detect(joined)
+    found = spans(joined)
     if not found:
         _remember_clean(texts, ())
         return
@@ -255,15 +254,15 @@ def _scrub_pending(pending: list, replacer_for) -> None:
     for text in texts:
         bounds.append(at)
         at += len(text) + 1
-    per_value: dict[int, list[Finding]] = {}
-    for f in found:
-        i = bisect_right(bounds, f.start) - 1
+    per_value: dict[int, list] = {}
+    for start, end, kind, rule in found:
+        i = bisect_right(bounds, start) - 1
         # A finding belongs to one value; clip it to each value it touches, to be safe.
-        while i < len(texts) and bounds[i] < f.end:
+        while i < len(texts) and bounds[i] < end:
             base = bounds[i]
-            s, e = max(f.start, base) - base, min(f.end, base + len(texts[i])) - base
+            s, e = max(start, base) - base, min(end, base + len(texts[i])) - base
             if e > s:
-                per_value.setdefault(i, []).append(Finding(f.kind, s, e, f.rule))
+                per_value.setdefault(i, []).append((s, e, kind, rule))
             i += 1
     for i, value_findings in per_value.items():
         container, slot, text = pending[i]
@@ -300,7 +299,7 @@ def _scrub_key(k: str, out: dict, replacer_for) -> str:
     """Keys can be personal too ({"alice@example.com": 3}); a clash gets a suffix."""
     if k in _CLEAN_KEYS:
         return k
-    found = detect(k)
+    found = spans(k)
     if not found:
         if len(_CLEAN_KEYS) > 10000:
             _CLEAN_KEYS.clear()
