@@ -168,19 +168,23 @@ def _walk(obj: Any, kind: str | None, replacer_for, pending: list) -> Any:
                 out_list.append(new)
         return out_list
     out: dict = {}
-    cache = _KEY_CACHE
-    clean = _CLEAN_KEYS
+    known = _KEYS_SEEN
     clean_values = _CLEAN_VALUES
     for k, value in obj.items():
-        child_kind = kind
-        if type(k) is str:
-            found_kind = cache.get(k, _UNKNOWN)
-            if found_kind is _UNKNOWN:
+        # One lookup per key: its kind (or None) when the key itself is known clean.
+        found_kind = known.get(k, _UNKNOWN)
+        if found_kind is _UNKNOWN:
+            if type(k) is str:
                 found_kind = key_kind(k)
-            if found_kind is not None:
-                child_kind = found_kind
-            if len(k) >= 6 and k not in clean:
-                k = _scrub_key(k, out, replacer_for)
+                new_k = _scrub_key(k, out, replacer_for) if len(k) >= 6 else k
+                if new_k is k:
+                    if len(known) > 10000:
+                        known.clear()
+                    known[k] = found_kind
+                k = new_k
+            else:
+                found_kind = None
+        child_kind = found_kind or kind
         t = type(value)
         if child_kind is not None:
             if t is str and value and replacer_for is no_policy:
@@ -203,6 +207,8 @@ def _walk(obj: Any, kind: str | None, replacer_for, pending: list) -> Any:
 
 
 _UNKNOWN = object()
+# Keys seen before with nothing personal in the key itself -> the kind they announce.
+_KEYS_SEEN: dict[str, str | None] = {}
 
 
 def _value(value: Any, kind: str | None, replacer_for, pending: list, container, slot) -> Any:
