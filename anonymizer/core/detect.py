@@ -61,7 +61,9 @@ _EMAIL = re.compile(
 _NUM = re.compile(
     r"[0-9+(\-](?<![\w.+\-/%#][0-9+(\-])(?<!:[0-9(\-])"
     # dates are not numbers (the first digit is already consumed here)
-    r"(?!(?<=\d)\d{3}-\d\d-\d\d(?:[T ]\d|\b)|(?<=\d)\d?[./]\d\d?[./]\d{2,4}\b(?![./]\d))"
+    r"(?!(?<=\d)\d{3}-\d\d-\d\d(?:[T ]\d|\b)|(?<=\d)\d?[./]\d\d?[./]\d{2,4}\b(?![./]\d)"
+    # nor are prices ("1894.35 USD"): digits, a point, two decimals, then no more digits
+    r"|(?<=\d)\d{0,6}\.\d\d(?![\d.,]|[ \-/]?\d))"
     r"[0-9 ().,/+\-]{5,}"
     r"(?<=[0-9)])(?![\w/%]|[.\-:][0-9A-Za-z])"
 )

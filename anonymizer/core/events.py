@@ -244,16 +244,31 @@ _HEX_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
                      r"|[0-9]*[a-f][0-9a-f]*")
 
 
+# ISO timestamps: every event has one, and a timestamp alone is nobody's data.
+_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:[.,]\d{1,9})?)?"
+                        r"(?:Z|[+\-]\d\d:?\d\d)?")
+
+
+def _needs_detect(text: str) -> bool:
+    if len(text) in _ID_LENGTHS and _HEX_ID.fullmatch(text):
+        return False
+    return not (text[4:5] == "-" and _TIMESTAMP.fullmatch(text))
+
+
 def _scrub_pending(pending: list, replacer_for) -> None:
-    pending = [p for p in pending
-               if not (len(p[2]) in _ID_LENGTHS and _HEX_ID.fullmatch(p[2]))]
+    pending = [p for p in pending if _needs_detect(p[2])]
     if not pending:
         return
     texts = [p[2] for p in pending]
     joined = _SEPARATOR.join(texts)
     found = spans(joined)
     if not found:
-        _remember_clean(texts, ())
+        if len(joined) <= _CLEAN_MAX_LENGTH * 16:
+            if len(_CLEAN_VALUES) > _CLEAN_MAX_ENTRIES:
+                _CLEAN_VALUES.clear()
+            _CLEAN_VALUES.update(texts)
+        else:
+            _remember_clean(texts, ())
         return
     bounds = []
     at = 0
