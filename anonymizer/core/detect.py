@@ -115,10 +115,11 @@ _IPV6 = re.compile(
 # Where a key=value secret can start: `_SECRET_KV.match` is tried only at these words,
 # and only when the next character can continue a secret key ("api_key", not "/api/").
 _SECRET_KEYS = {
+    # "token" also finds access_token, refresh_token, id_token, csrf_token; "secret" finds
+    # client_secret and secret_key: the key word is matched where it stands.
     "pass": None, "pwd": None, "secret": None, "token": None, "credential": None,
     "cookie": None, "auth": None, "bearer": None, "pin": None,
-    "api": "_-k", "access": "_-kt", "private": "_-k", "session": "_-it", "client": "_-s",
-    "refresh": "_-t", "id_": "t", "id-": "t", "csrf": "_-t", "xsrf": "_-t",
+    "api": "_-k", "access": "_-k", "private": "_-k", "session": "_-i",
 }
 _QVALUE = (
     r"""(?:\\?"(?P<dq>[^"\\\n\x00]{1,500})\\?"|'(?P<sq>[^'\n\x00]{1,500})'"""
@@ -146,6 +147,7 @@ _BEARER = re.compile(r"(?i)\bbearer\s+(?!\[[A-Z_]+\])(?P<bare>[A-Za-z0-9\-._~+/]
 _URL_PASSWORD = re.compile(
     r"[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@\x00]{1,256}:(?P<bare>[^/\s@\x00]{1,256})@")
 _SECRET_KV_ONLY = ((_SECRET_KV, "secret_key_value"),)
+_KEY_VALUE_SIGNS = (":", "=", " is ", " was ")
 _SECRET_PATTERNS = {
     "pass": ((_SECRET_KV, "secret_key_value"), (_SECRET_IS, "secret_is")),
     "pin": ((_SECRET_KV, "secret_key_value"), (_SECRET_IS, "secret_is")),
@@ -349,11 +351,9 @@ def _secrets(text: str, low: str, add) -> None:
         i = low.find(word)
         while i >= 0:
             # A key needs its ":" / "=" (or " is ") within a few characters.
-            near = low[i:i + 40]
             if then is not None and low[i + len(word):i + len(word) + 1] not in then:
                 pass
-            elif ":" in near or "=" in near or " is " in near or " was " in near or (
-                    word == "bearer"):
+            elif word == "bearer" or any(c in low[i:i + 40] for c in _KEY_VALUE_SIGNS):
                 for pattern, rule in _SECRET_PATTERNS.get(word, _SECRET_KV_ONLY):
                     m = pattern.match(text, i)
                     if m:
@@ -419,17 +419,11 @@ def _classify(text: str, s: int, e: int, cand: str, found: list,
             if g and v.gps_ok(g.group(1), g.group(2)):
                 found.append((s, e, GPS, "gps_pair"))
                 return True
-    if 13 <= n <= 19 and _CARD_SHAPE.fullmatch(cand):
-        if v.card_ok(digits) and _card_grouping(cand):
-            found.append((s, e, CREDIT_CARD, "card_luhn"))
-            return True
-        # A card followed by more digits ("... 1111 123"): try its leading groups.
-        for i in range(len(cand) - 1, 11, -1):
-            if cand[i] in " -" and cand[i - 1].isdigit():
-                head = _NON_DIGIT.sub("", cand[:i])
-                if 13 <= len(head) <= 19 and v.card_ok(head) and _card_grouping(cand[:i]):
-                    found.append((s, s + i, CREDIT_CARD, "card_luhn"))
-                    return False  # the rest may hold something else
+    # (A card followed by more digits, "... 1111 123", is found by _classify_windows.)
+    if 13 <= n <= 19 and _CARD_SHAPE.fullmatch(cand) and _card_grouping(cand) and v.card_ok(
+            digits):
+        found.append((s, e, CREDIT_CARD, "card_luhn"))
+        return True
     if n == 9:
         g = _SSN.fullmatch(cand)
         # Without separators nine digits are an SSN only next to "SSN" / "social security".
