@@ -77,10 +77,11 @@ class ErasureStep(models.Model):
     next_attempt_at = models.DateTimeField(default=timezone.now)
     queued_at = models.DateTimeField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
-    delivery_id = models.BigIntegerField(null=True, blank=True,
-                                         help_text="The subject.erased outbox row, for a destination.")
-    last_error = models.CharField(max_length=300, blank=True,
-                                  help_text="The exception's type and a message without personal data.")
+    delivery_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The subject.erased outbox row, for a destination.")
+    last_error = models.CharField(
+        max_length=300, blank=True,
+        help_text="The exception's type and a message without personal data.")
     rows_affected = models.PositiveIntegerField(default=0)
     fields_changed = models.JSONField(default=list, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
