@@ -79,16 +79,25 @@ def _phantom_id(kind: str, value: str) -> uuid.UUID:
 
 
 def erasure_open(*, public_id: uuid.UUID, source: str, actor,
-                 identifiers: dict | None = None) -> ErasureRequest:
-    """Record the request (idempotent while one is open) and queue it after commit."""
+                 identifiers: dict | None = None, per_requester: bool = False
+                 ) -> ErasureRequest:
+    """Record the request (idempotent while one is open) and queue it after commit.
+
+    `per_requester`: only a request this same requester opened counts, so the
+    answer never shows that someone else (the subject, staff) asked already.
+    """
+    by_type, by_id = _requested_by(actor)
     with transaction.atomic():
-        open_request = ErasureRequest.objects.select_for_update().filter(
+        open_requests = ErasureRequest.objects.select_for_update().filter(
             subject_public_id=public_id,
             status__in=[RequestStatus.PENDING, RequestStatus.RUNNING],
-        ).first()
+        )
+        if per_requester:
+            open_requests = open_requests.filter(requested_by_type=by_type,
+                                                 requested_by_id=by_id)
+        open_request = open_requests.first()
         if open_request:
             return open_request
-        by_type, by_id = _requested_by(actor)
         request = ErasureRequest.objects.create(
             subject_public_id=public_id, source=source, requested_by_type=by_type,
             requested_by_id=by_id,
@@ -102,32 +111,34 @@ def erasure_open(*, public_id: uuid.UUID, source: str, actor,
 def erasure_request_for(*, actor, source: str, public_id: uuid.UUID | None = None,
                         email: str | None = None, external_id: str | None = None
                         ) -> ErasureRequest:
-    """A request named by public id, email or external id.
+    """A request named by public id, email or external id, for the API and staff.
 
     An email or external id Hush does not know still gets a request (under an
     opaque id of its own): it runs like any other, finds nothing, and its digest
     joins the suppression list, so the answer never tells whether it was known.
-    An unknown public id is NotFound: ids are opaque and tell nothing.
+    Only the requester's own open request is reused, for the same reason. An
+    unknown public id is NotFound: ids are opaque and tell nothing.
     """
     if sum(x is not None for x in (public_id, email, external_id)) != 1:
         raise ValueError("name the subject by exactly one of public_id, email, external_id")
+    common = {"source": source, "actor": actor, "per_requester": True}
     if public_id is not None:
         subject = Subject.objects.filter(public_id=public_id).first()
         if subject is None:
             raise NotFound
-        return erasure_open(public_id=subject.public_id, source=source, actor=actor)
+        return erasure_open(public_id=subject.public_id, **common)
     if email is not None:
         email = normalise_email(email)
         subject = Subject.objects.filter(email_digest=email_digest(email)).first()
         if subject is not None:
-            return erasure_open(public_id=subject.public_id, source=source, actor=actor)
-        return erasure_open(public_id=_phantom_id("email", email), source=source, actor=actor,
-                            identifiers={"email": email})
+            return erasure_open(public_id=subject.public_id, **common)
+        return erasure_open(public_id=_phantom_id("email", email),
+                            identifiers={"email": email}, **common)
     subject = Subject.objects.filter(external_id=external_id).first()
     if subject is not None:
-        return erasure_open(public_id=subject.public_id, source=source, actor=actor)
-    return erasure_open(public_id=_phantom_id("external_id", external_id), source=source,
-                        actor=actor, identifiers={"external_id": external_id})
+        return erasure_open(public_id=subject.public_id, **common)
+    return erasure_open(public_id=_phantom_id("external_id", external_id),
+                        identifiers={"external_id": external_id}, **common)
 
 
 def _queue_run(request_id: int) -> None:

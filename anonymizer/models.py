@@ -1,3 +1,5 @@
+import uuid
+
 from django.db import models
 from django.utils import timezone
 
@@ -25,6 +27,8 @@ class ErasureRequest(models.Model):
         API = "api"
         STAFF = "staff"
 
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False,
+                           help_text="The request's id outside Hush (the API's).")
     subject_public_id = models.UUIDField(db_index=True)
     source = models.CharField(max_length=20)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)

@@ -15,8 +15,9 @@ def erasure_report(request: ErasureRequest, *, details: bool = True) -> dict:
     """What was erased, when and where, and what verification found: opaque ids,
     entry keys, field names, counts and times, never a value.
 
-    `details=False` leaves out row counts, fields changed and verification hits:
-    for a caller that must not learn whether the subject held any data.
+    `details=False` leaves out the subject's id, row counts, fields changed and
+    verification hits: for a caller that must not learn whether the address it
+    named was known (an API key without subjects:read).
     """
     steps = []
     for step in request.steps.order_by("phase", "pk"):
@@ -32,8 +33,8 @@ def erasure_report(request: ErasureRequest, *, details: bool = True) -> dict:
                         "places": result.get("places", 0)}
         if details:
             verification["found"] = result.get("found", [])
-    return {
-        "id": request.pk,
+    report = {
+        "id": str(request.key),
         "subject": str(request.subject_public_id),
         "status": request.status,
         "source": request.source,
@@ -44,3 +45,6 @@ def erasure_report(request: ErasureRequest, *, details: bool = True) -> dict:
         "steps": steps,
         "verification": verification,
     }
+    if not details:
+        del report["subject"]
+    return report

@@ -223,6 +223,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Erasure requests and their steps share one set of statuses; a subscription's
+    # keeps the name it had before erasures had a status too.
+    "ENUM_NAME_OVERRIDES": {"ErasureStatusEnum": "anonymizer.models.ErasureRequest.Status",
+                            "StatusEnum": "preferences.models.Subscription.Status"},
 }
 
 # Celery: no broker means the embedded mode, where tasks run in-process.

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from anonymizer import api_erasure
 from preferences import api, api_deliveries
 
 urlpatterns = [
@@ -15,4 +16,7 @@ urlpatterns = [
          name="api-destinations"),
     path("deliveries/retry", api_deliveries.DeliveriesRetryApi.as_view(),
          name="api-deliveries-retry"),
+    path("erasures", api_erasure.ErasureCreateApi.as_view(), name="api-erasures"),
+    path("erasures/<str:erasure_id>", api_erasure.ErasureStatusApi.as_view(),
+         name="api-erasure"),
 ]
