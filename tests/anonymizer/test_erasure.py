@@ -461,3 +461,59 @@ def test_verification_looks_in_the_companys_own_database_too(
     assert request.verification["found"] == [{"entry": "external:shop.customers",
                                               "field": "full_name", "identifier": "email",
                                               "rows": 1}]
+
+
+# --- the command line and the admin ----------------------------------------------------------
+
+@pytest.mark.django_db(transaction=True)
+def test_the_command_erases_with_a_progress_line_and_reports(newsletter, offers, alice, bob):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("erasure", "request", "--email", "Alice@example.com", "--wait", stdout=out)
+    lines = out.getvalue().splitlines()
+    request = ErasureRequest.objects.get()
+    assert lines[0] == f"erasure request {request.key} (id {request.pk})"
+    total = request.steps.count()
+    assert lines[-1] == f"[{'#' * 20}] {total}/{total} steps  done"
+    assert Subject.objects.get(pk=alice.pk).email is None
+    assert Subject.objects.get(pk=bob.pk).email == "bob@example.org"
+
+    out = StringIO()
+    call_command("erasure", "status", str(request.pk), stdout=out)
+    text = out.getvalue()
+    assert f"subject {alice.public_id}" in text and "verification: clean" in text
+    assert "preferences.subscription" in text and "rows=2" in text
+    assert "alice@" not in text and "alice-1" not in text
+    out = StringIO()
+    call_command("erasure", "status", str(request.key), "--json", stdout=out)
+    assert json.loads(out.getvalue())["status"] == "done"
+    with pytest.raises(CommandError, match="nothing to retry"):
+        call_command("erasure", "retry", str(request.pk))
+    with pytest.raises(CommandError, match="no erasure request"):
+        call_command("erasure", "status", "999999")
+
+
+def test_staff_retry_failed_steps_from_the_admin(people, admin_client, admin_user, monkeypatch,
+                                                 settings, django_capture_on_commit_callbacks):
+    alice, _ = people
+    settings.HUSH_ERASURE_MAX_ATTEMPTS = 1
+    _failing(monkeypatch, "preferences.subscription", times=1)
+    request = drive(erase(alice), django_capture_on_commit_callbacks)
+    assert request.status == "failed"
+
+    page = admin_client.get(f"/admin/anonymizer/erasurerequest/{request.pk}/change/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "preferences.subscription" in text and "OperationalError" in text
+    assert ALICE_EMAIL not in text and "destroyed after verification" not in text
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post("/admin/anonymizer/erasurerequest/", {
+            "action": "retry_failed_steps", "_selected_action": [request.pk]})
+    retried = AuditEvent.objects.get(action="erasure.retried")
+    assert (retried.actor_type, retried.actor_id) == ("user", str(admin_user.pk))
+    request = drive(request, django_capture_on_commit_callbacks)
+    assert request.status == "done"
+    assert admin_client.get("/admin/anonymizer/erasurerequest/add/").status_code == 403
