@@ -381,8 +381,16 @@ def _erase_entry(entry, ids: dict) -> tuple[int, list[str]]:
     return _transform_rows(entry.model, rows, erased)
 
 
-def _empty(model_field):
-    """What `null` stores: NULL where the column allows it, else the empty value."""
+SET_BASED = ("null", "redact")
+
+
+def _constant(pii_field, model_field):
+    """What `null` or `redact` stores in this column. `null`: NULL where the column
+    allows it, else the empty value; `redact`: the kind's label, whatever the value."""
+    if pii_field.erase == "redact":
+        from anonymizer.policies import field_apply
+
+        return field_apply("redact", "", kind=pii_field.kind)
     if model_field.null:
         return None
     if isinstance(model_field, models.JSONField):
@@ -393,22 +401,23 @@ def _empty(model_field):
 def _transform_rows(model, rows, erased) -> tuple[int, list[str]]:
     changed_rows: set = set()
     changed_fields: list[str] = []
-    # `null` is one UPDATE per field, in the database, on the rows still holding a value.
-    for pii_field in [f for f in erased if f.erase == "null"]:
+    # `null` and `redact` give one value whatever the input: one UPDATE per field,
+    # in the database, on the rows not holding it yet (so running again changes nothing).
+    for pii_field in [f for f in erased if f.erase in SET_BASED]:
         name = pii_field.name
-        empty = _empty(model._meta.get_field(name))
+        target = _constant(pii_field, model._meta.get_field(name))
         holding = rows.filter(**{f"{name}__isnull": False})
-        if empty is not None:
-            holding = holding.exclude(**{name: empty})
+        if target is not None:
+            holding = holding.exclude(**{name: target})
         pks = list(holding.values_list("pk", flat=True))
         for start in range(0, len(pks), BATCH):
-            model._base_manager.filter(pk__in=pks[start:start + BATCH]).update(**{name: empty})
+            model._base_manager.filter(pk__in=pks[start:start + BATCH]).update(**{name: target})
         if pks:
             changed_rows.update(pks)
             changed_fields.append(name)
     # Any other transform runs in Python, in batches; a value already transformed
     # is left alone, so running again changes nothing more.
-    others = [f for f in erased if f.erase != "null"]
+    others = [f for f in erased if f.erase not in SET_BASED]
     touched: set[str] = set()
     for batch in _batches(rows.order_by("pk").values_list("pk", *[f.name for f in others])
                           if others else None):
@@ -442,12 +451,20 @@ def _batches(values_list):
         yield batch
 
 
+# What the transforms that are not idempotent produce, so a value they already
+# produced is recognised and left alone.
+_OUTPUT_PREFIX = {"pseudonymise": "pseu_", "tokenize": "tok_"}
+
+
 def _apply(pii_field, value):
     from anonymizer.core.transforms import DELETE
     from anonymizer.policies import field_apply
 
     options = {"level": pii_field.level} if getattr(pii_field, "level", None) else {}
     text = value if isinstance(value, str) else json.dumps(value, default=str)
+    if text.startswith(_OUTPUT_PREFIX.get(pii_field.erase, "\0")) or \
+            text.endswith("@pseudonym.invalid"):
+        return value  # a pseudonym or token already: transforming it again would change it
     result = field_apply(pii_field.erase, text, kind=pii_field.kind, **options)
     if result is DELETE:
         raise StepError(f"field {pii_field.name}: use erase_rows to delete rows", final=True)

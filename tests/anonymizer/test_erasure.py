@@ -517,3 +517,24 @@ def test_staff_retry_failed_steps_from_the_admin(people, admin_client, admin_use
     request = drive(request, django_capture_on_commit_callbacks)
     assert request.status == "done"
     assert admin_client.get("/admin/anonymizer/erasurerequest/add/").status_code == 403
+
+
+def test_a_transform_in_python_runs_once_per_value(people):
+    from anonymizer.catalog import Category, PiiField
+
+    alice, bob = people
+    catalog.register(Delivery, subject="subject_key", fields=[
+        PiiField("payload", Category.IDENTIFIER, erase="redact"),
+        PiiField("last_error", Category.FREE_TEXT, erase="pseudonymise"),
+        PiiField("key", Category.IDENTIFIER, erase=None)])
+    Delivery.objects.filter(subject=alice).update(last_error="refused: alice@example.com")
+    Delivery.objects.filter(subject=bob).update(last_error="refused: bob@example.org")
+    entry = catalog.entry("preferences.delivery")
+    ids = {"public_id": str(alice.public_id)}
+    rows = Delivery.objects.filter(subject=alice).count()
+    assert erasure._erase_entry(entry, ids) == (rows, ["payload", "last_error"])
+    pseudonyms = set(Delivery.objects.filter(subject=alice).values_list("last_error", flat=True))
+    assert len(pseudonyms) == 1 and pseudonyms.pop().startswith("pseu_")
+    assert erasure._erase_entry(entry, ids) == (0, [])  # nothing more to change
+    assert set(Delivery.objects.filter(subject=bob).values_list("last_error", flat=True)) == {
+        "refused: bob@example.org"}
