@@ -29,7 +29,7 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -618,7 +618,9 @@ def _verify_model(entry, ids, patterns) -> tuple[list[dict], int]:
             labels.append((name, kind))
             aggregates[f"c{len(labels)}"] = models.Count("pk", filter=condition)
     hits = []
-    if aggregates:
+    if aggregates and connection.vendor == "postgresql":
+        hits += _scan_model(entry, ids, patterns)
+    elif aggregates:
         counts = model._base_manager.annotate(**annotations).aggregate(**aggregates)
         hits += [{"entry": entry.key, "field": name, "identifier": kind,
                   "rows": counts[f"c{i}"]}
@@ -645,23 +647,65 @@ def _verify_model(entry, ids, patterns) -> tuple[list[dict], int]:
     return hits, checked
 
 
-def _verify_external(entry, ids, patterns) -> tuple[list[dict], int]:
+def _scan_query(table, columns: list[tuple[str, bool]], patterns: dict, ids: dict):
+    """One pass over a table (PostgreSQL): per (column, identifier) the rows whose
+    text holds it. Each column is cast and lowercased once per row (the OFFSET 0
+    keeps PostgreSQL from doing it again per test), then searched with strpos.
+
+    `columns` are (column, is_json); returns (query, params, labels)."""
     from psycopg import sql
 
-    from anonymizer.external import external_connection, table_sql
-
-    fields = [f.name for f in entry.fields]
-    if not fields:
-        return [], 0
+    inner = sql.SQL(", ").join(
+        sql.SQL("lower({}::text) AS {}").format(sql.Identifier(column), sql.Identifier(f"c{i}"))
+        for i, (column, _) in enumerate(columns))
     parts, params, labels = [], [], []
-    for name in fields:
+    short_external = ids.get("external_id") and len(ids["external_id"]) < 6
+    for i, (column, is_json) in enumerate(columns):
+        alias = sql.Identifier(f"c{i}")
         for kind, values in patterns.items():
-            condition = sql.SQL(" OR ").join(
-                sql.SQL("{}::text ILIKE %s").format(sql.Identifier(name)) for _ in values)
+            if kind == "external_id" and short_external and not is_json:
+                condition = sql.SQL("{} = %s").format(alias)
+                params.append(ids["external_id"].lower())
+            else:
+                condition = sql.SQL(" OR ").join(
+                    sql.SQL("strpos({}, %s) > 0").format(alias) for _ in values)
+                params += [v.lower() for v in values]
             parts.append(sql.SQL("count(*) FILTER (WHERE {})").format(condition))
-            params += [f"%{_like_escape(v)}%" for v in values]
-            labels.append((name, kind))
-    query = sql.SQL("SELECT {} FROM {}").format(sql.SQL(", ").join(parts), table_sql(entry))
+            labels.append((column, kind))
+    query = sql.SQL("SELECT {} FROM (SELECT {} FROM {} OFFSET 0) AS scanned").format(
+        sql.SQL(", ").join(parts), inner, table)
+    return query, params, labels
+
+
+def _scan_model(entry, ids, patterns) -> list[dict]:
+    """`_verify_model`'s table scan in one SQL statement, on PostgreSQL."""
+    from psycopg import sql
+
+    model = entry.model
+    columns, names = [], {}
+    for pii_field in entry.fields:
+        model_field = _model_field(model, pii_field.name)
+        if model_field is None or _kept_link(entry, pii_field) or _encrypted(model_field):
+            continue
+        if isinstance(model_field, (*_TEXT, models.JSONField, models.UUIDField)):
+            columns.append((model_field.column, isinstance(model_field, models.JSONField)))
+            names[model_field.column] = pii_field.name
+    query, params, labels = _scan_query(sql.Identifier(model._meta.db_table), columns,
+                                        patterns, ids)
+    with connection.cursor() as cursor:
+        cursor.execute(query.as_string(cursor.connection), params)
+        counts = cursor.fetchone()
+    return [{"entry": entry.key, "field": names[column], "identifier": kind, "rows": n}
+            for (column, kind), n in zip(labels, counts, strict=True) if n]
+
+
+def _verify_external(entry, ids, patterns) -> tuple[list[dict], int]:
+    from anonymizer.external import external_connection, external_count, table_sql
+
+    if not entry.fields or not patterns:
+        return [], 0
+    columns = [(f.name, False) for f in entry.fields]
+    query, params, labels = _scan_query(table_sql(entry), columns, patterns, ids)
     with external_connection(entry.database) as conn, conn.cursor() as cursor:
         cursor.execute(query, params)
         counts = cursor.fetchone()
@@ -669,17 +713,11 @@ def _verify_external(entry, ids, patterns) -> tuple[list[dict], int]:
                 for (name, kind), n in zip(labels, counts, strict=True) if n]
         value = ids.get(entry.subject_by)
         if entry.erase_rows and value is not None:
-            from anonymizer.external import external_count
-
             count = external_count(entry, value, conn=conn)
             if count:
                 hits.append({"entry": entry.key, "field": "", "identifier": entry.subject_by,
                              "rows": count})
-    return hits, len(fields)
-
-
-def _like_escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return hits, len(entry.fields)
 
 
 def _finish(*, request_id: int) -> str:
