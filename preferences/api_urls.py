@@ -1,6 +1,7 @@
 from django.urls import path
 
 from anonymizer import api_erasure
+from anonymizer.api_scrub import ScrubApi
 from preferences import api, api_deliveries
 
 urlpatterns = [
@@ -16,6 +17,7 @@ urlpatterns = [
          name="api-destinations"),
     path("deliveries/retry", api_deliveries.DeliveriesRetryApi.as_view(),
          name="api-deliveries-retry"),
+    path("scrub", ScrubApi.as_view(), name="api-scrub"),
     path("erasures", api_erasure.ErasureCreateApi.as_view(), name="api-erasures"),
     path("erasures/<str:erasure_id>", api_erasure.ErasureStatusApi.as_view(),
          name="api-erasure"),
