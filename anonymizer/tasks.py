@@ -1,7 +1,20 @@
-"""Thin tasks: they take ids and call a service."""
+"""Thin tasks: they take ids or keys and call a service."""
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
+
+# --- retention ------------------------------------------------------------------
+
+
+@shared_task(ignore_result=True, acks_late=True, time_limit=6 * 3600,
+             soft_time_limit=6 * 3600 - 60)
+def retention_purge() -> dict:
+    """The periodic run (CELERY_BEAT_SCHEDULE, every HUSH_RETENTION_INTERVAL s).
+    A run cut short is simply continued by the next: rows are picked while pending."""
+    from anonymizer.retention import retention_run_once
+
+    return retention_run_once()
+
 
 # --- erasure ---------------------------------------------------------------------------
 # Late ack and reject-on-lost: a killed worker's message goes back to the queue; the

@@ -70,7 +70,7 @@ if HUSH_PII_CATALOG_FILE and not Path(HUSH_PII_CATALOG_FILE).is_file():
 
     raise ImproperlyConfigured(f"HUSH_PII_CATALOG_FILE: no file at {HUSH_PII_CATALOG_FILE}")
 # Retention: how often the purge runs (seconds), and rows per batch.
-HUSH_RETENTION_INTERVAL = env_int("HUSH_RETENTION_INTERVAL", 24 * 3600, minimum=60)
+HUSH_RETENTION_INTERVAL = env_int("HUSH_RETENTION_INTERVAL", 24 * 3600, minimum=5)
 HUSH_RETENTION_BATCH = env_int("HUSH_RETENTION_BATCH", 50_000, minimum=100)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEV else [])
@@ -250,6 +250,8 @@ CELERY_BEAT_SCHEDULE = {
                          "schedule": HUSH_SWEEP_INTERVAL},
     "sweep-erasures": {"task": "anonymizer.tasks.sweep_erasures",
                        "schedule": HUSH_SWEEP_INTERVAL},
+    "retention-purge": {"task": "anonymizer.tasks.retention_purge",
+                        "schedule": float(HUSH_RETENTION_INTERVAL)},
 }
 
 LOGGING = {

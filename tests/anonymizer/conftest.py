@@ -55,12 +55,13 @@ def _external_database(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def shop(_external_database, postgres, settings):
-    """The company's database as `shop`: an empty `customers` table per test."""
+    """The company's database as `shop`: only an empty `customers` table, per test."""
     require_service(_external_database is not None, "needs PostgreSQL")
     settings.HUSH_EXTERNAL_DATABASES = {"shop": _external_database}
     with psycopg.connect(_external_database, autocommit=True) as conn:
-        conn.execute("DROP TABLE IF EXISTS customers")
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
         conn.execute("DROP SCHEMA IF EXISTS crm CASCADE")
+        conn.execute("CREATE SCHEMA public")
         conn.execute(CUSTOMERS)
     return _external_database
 

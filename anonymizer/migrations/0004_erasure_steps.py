@@ -18,7 +18,7 @@ def _keys(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('anonymizer', '0002_token_vault'),
+        ('anonymizer', '0003_pii_audit_run'),
     ]
 
     operations = [
