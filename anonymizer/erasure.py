@@ -499,12 +499,13 @@ def _destination_step(step: ErasureStep) -> tuple[int, list[str]]:
 def _subject_step(request: ErasureRequest, ids: dict) -> tuple[int, list[str]]:
     """Last: the subject row keeps only its opaque id; its digest joins the
     suppression list, so the address is never mailed again."""
-    digest = ids.get("email_digest")
-    if digest:
-        Suppression.objects.update_or_create(email_digest=digest,
-                                             defaults={"reason": Suppression.Reason.ERASED})
     rows = Subject.objects.filter(public_id=request.subject_public_id)
     subject = rows.select_for_update().first()
+    # The digest known at plan time, and the current one should the address have
+    # changed meanwhile.
+    for digest in {ids.get("email_digest"), subject and subject.email_digest} - {None}:
+        Suppression.objects.update_or_create(email_digest=digest,
+                                             defaults={"reason": Suppression.Reason.ERASED})
     if subject is None:
         return 0, []
     try:
@@ -543,11 +544,11 @@ def _patterns(ids: dict) -> dict[str, list[str]]:
     return patterns
 
 
-def erasure_verify(*, request: ErasureRequest) -> dict:
-    """Look for the subject's identifiers in every catalogued field, Hush's and
-    external; returns where any was found (entry, field, identifier kind, rows),
-    never the values."""
-    ids = identifiers_of(request)
+def erasure_verify(*, request: ErasureRequest, ids: dict | None = None) -> dict:
+    """Look for the subject's identifiers (`ids`, or the request's) in every
+    catalogued field, Hush's and external; returns where any was found (entry,
+    field, identifier kind, rows), never the values."""
+    ids = ids or identifiers_of(request)
     patterns = _patterns(ids)
     found, places = [], 0
     for entry in catalog.entries():
@@ -729,14 +730,17 @@ def _finish(*, request_id: int) -> str:
         steps = ErasureStep.objects.filter(request_id=request_id)
         if steps.exclude(status=Status.DONE).exists():
             return request.status
-        result = erasure_verify(request=request)
+        # The kept identifiers leave the request first; verification uses them from
+        # memory (and so does not find them on the request itself).
+        ids = identifiers_of(request)
+        request.identifiers = None
+        request.save(update_fields=["identifiers"])
+        result = erasure_verify(request=request, ids=ids)
         now = timezone.now()
         request.verification = {**result, "checked_at": now.isoformat()}
         request.verified_at = request.finished_at = now
-        request.identifiers = None
         request.status = RequestStatus.DONE if result["clean"] else RequestStatus.FAILED
-        request.save(update_fields=["verification", "verified_at", "finished_at",
-                                    "identifiers", "status"])
+        request.save(update_fields=["verification", "verified_at", "finished_at", "status"])
         totals = steps.aggregate(rows=models.Sum("rows_affected"), steps=models.Count("pk"))
         audit.record(actor=audit.SYSTEM, action="erasure.completed", target=request,
                      details={"subject": str(request.subject_public_id),
