@@ -399,6 +399,8 @@ def _constant(pii_field, model_field):
 
 
 def _transform_rows(model, rows, erased) -> tuple[int, list[str]]:
+    if all(f.erase in SET_BASED for f in erased):
+        return _set_rows(model, rows, erased)
     changed_rows: set = set()
     changed_fields: list[str] = []
     # `null` and `redact` give one value whatever the input: one UPDATE per field,
@@ -436,6 +438,33 @@ def _transform_rows(model, rows, erased) -> tuple[int, list[str]]:
             touched.add(name)
     changed_fields += [f.name for f in others if f.name in touched]
     return len(changed_rows), changed_fields
+
+
+def _set_rows(model, rows, erased) -> tuple[int, list[str]]:
+    """Only `null` and `redact`: one SELECT counting, per field, the rows still
+    holding something else, and one UPDATE of the rows where any field does."""
+    from django.db.models import Count
+
+    targets = {f.name: _constant(f, model._meta.get_field(f.name)) for f in erased}
+    differs = {}
+    for name, target in targets.items():
+        condition = Q(**{f"{name}__isnull": False})
+        if target is not None:
+            condition &= ~Q(**{name: target})
+        differs[name] = condition
+    if not differs:
+        return 0, []
+    counts = rows.aggregate(**{f"n{i}": Count("pk", filter=condition)
+                               for i, condition in enumerate(differs.values())})
+    fields = [name for i, name in enumerate(differs) if counts[f"n{i}"]]
+    if not fields:
+        return 0, []
+    any_differs = Q()
+    for name in fields:
+        any_differs |= differs[name]
+    changed = model._base_manager.filter(pk__in=rows.filter(any_differs).values("pk")).update(
+        **{name: targets[name] for name in fields})
+    return changed, fields
 
 
 def _batches(values_list):
@@ -476,9 +505,40 @@ def _apply(pii_field, value):
 def _erase_external(entry, value) -> tuple[int, list[str]]:
     from anonymizer.external import external_erase
 
+    erased = [f for f in entry.fields if f.erase is not None]
+    if not entry.erase_rows and erased and all(f.erase in SET_BASED for f in erased):
+        return _set_external(entry, value, erased)
     rows = external_erase(entry, value)
-    fields = [] if entry.erase_rows else [f.name for f in entry.fields if f.erase is not None]
+    fields = [] if entry.erase_rows else [f.name for f in erased]
     return rows, fields if rows else []
+
+
+def _set_external(entry, value, erased) -> tuple[int, list[str]]:
+    """Only `null` and `redact`: one UPDATE of the subject's rows in the company's
+    database, where any column still holds something else."""
+    from psycopg import sql
+
+    from anonymizer.external import external_connection, subject_where, table_sql
+
+    targets = {f.name: _constant(f, _NULLABLE) for f in erased}
+    where, params = subject_where(entry, value)
+    differs = sql.SQL(" OR ").join(
+        sql.SQL("{} IS DISTINCT FROM %s").format(sql.Identifier(name)) for name in targets)
+    query = sql.SQL("UPDATE {} SET {} WHERE {} AND ({})").format(
+        table_sql(entry),
+        sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(name)) for name in targets),
+        where, differs)
+    with external_connection(entry.database) as conn, conn.cursor() as cursor:
+        cursor.execute(query, [*targets.values(), *params, *targets.values()])
+        changed = cursor.rowcount
+    return changed, list(targets) if changed else []
+
+
+class _Nullable:
+    null = True
+
+
+_NULLABLE = _Nullable()  # an external column: `null` stores NULL
 
 
 def _destination_step(step: ErasureStep) -> tuple[int, list[str]]:
