@@ -441,30 +441,25 @@ def _transform_rows(model, rows, erased) -> tuple[int, list[str]]:
 
 
 def _set_rows(model, rows, erased) -> tuple[int, list[str]]:
-    """Only `null` and `redact`: one SELECT counting, per field, the rows still
-    holding something else, and one UPDATE of the rows where any field does."""
-    from django.db.models import Count
-
+    """Only `null` and `redact` (one value whatever the input): one read of the
+    subject's rows (the lookup may be a scan), then UPDATEs by primary key of the
+    rows where some field still holds something else."""
     targets = {f.name: _constant(f, model._meta.get_field(f.name)) for f in erased}
-    differs = {}
-    for name, target in targets.items():
-        condition = Q(**{f"{name}__isnull": False})
-        if target is not None:
-            condition &= ~Q(**{name: target})
-        differs[name] = condition
-    if not differs:
+    if not targets:
         return 0, []
-    counts = rows.aggregate(**{f"n{i}": Count("pk", filter=condition)
-                               for i, condition in enumerate(differs.values())})
-    fields = [name for i, name in enumerate(differs) if counts[f"n{i}"]]
-    if not fields:
-        return 0, []
-    any_differs = Q()
-    for name in fields:
-        any_differs |= differs[name]
-    changed = model._base_manager.filter(pk__in=rows.filter(any_differs).values("pk")).update(
-        **{name: targets[name] for name in fields})
-    return changed, fields
+    names = list(targets)
+    changed_pks, fields = [], set()
+    for pk, *values in rows.values_list("pk", *names).iterator(chunk_size=BATCH):
+        differing = [name for name, value in zip(names, values, strict=True)
+                     if value is not None and value != targets[name]]
+        if differing:
+            changed_pks.append(pk)
+            fields.update(differing)
+    fields = [name for name in names if name in fields]
+    for start in range(0, len(changed_pks), BATCH):
+        model._base_manager.filter(pk__in=changed_pks[start:start + BATCH]).update(
+            **{name: targets[name] for name in fields})
+    return len(changed_pks), fields
 
 
 def _batches(values_list):
