@@ -30,7 +30,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -448,10 +448,17 @@ def _set_rows(model, rows, erased) -> tuple[int, list[str]]:
     if not targets:
         return 0, []
     names = list(targets)
+    # Whether each field still differs, worked out by the database (no value leaves it).
+    differs = {}
+    for i, (name, target) in enumerate(targets.items()):
+        condition = Q(**{f"{name}__isnull": False})
+        if target is not None:
+            condition &= ~Q(**{name: target})
+        differs[f"_differs{i}"] = ExpressionWrapper(condition, output_field=models.BooleanField())
     changed_pks, fields = [], set()
-    for pk, *values in rows.values_list("pk", *names).iterator(chunk_size=BATCH):
-        differing = [name for name, value in zip(names, values, strict=True)
-                     if value is not None and value != targets[name]]
+    for pk, *flags in rows.annotate(**differs).values_list("pk", *differs).iterator(
+            chunk_size=BATCH):
+        differing = [name for name, flag in zip(names, flags, strict=True) if flag]
         if differing:
             changed_pks.append(pk)
             fields.update(differing)
