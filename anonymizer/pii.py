@@ -10,14 +10,23 @@ from django.contrib.sessions.models import Session
 from rest_framework_api_key.models import APIKey
 
 from anonymizer.catalog import Category, PiiField, not_pii, register
-from anonymizer.models import ErasureRequest
+from anonymizer.models import ErasureRequest, ErasureStep
 from anonymizer.vault import TokenVaultEntry
 
 register(
-    ErasureRequest, subject="subject_public_id", fields=[],
+    ErasureRequest, subject="subject_public_id",
+    fields=[
+        # Encrypted: what verification looks for that the database no longer holds
+        # (the email); emptied when verification runs (anonymizer.erasure).
+        PiiField("identifiers", Category.CONTACT, erase=None,
+                 note="encrypted; destroyed by the request's own verification"),
+    ],
     description="The record that an erasure was asked for and done: kept, named by "
                 "the opaque id only.",
 )
+# Erasure steps: entry keys, field names, counts and times; an error is an exception's
+# type or a message of ours, never a value.
+not_pii(ErasureStep, reason="entry keys, field names, counts; errors without values")
 
 register(
     TokenVaultEntry, subject=None,
