@@ -70,15 +70,16 @@ def verify(request):
     if not otp.has_device(user):
         return redirect(_with_next("console:enrol", request))
     form = TokenForm(request.POST or None)
-    throttled = False
     if request.method == "POST" and form.is_valid():
-        device = otp.otp_match(user, form.cleaned_data["token"])
+        # Each failure makes every device wait twice as long as the last time; a try
+        # during the wait is refused unchecked (and recorded like any failure).
+        throttled = otp.otp_throttled(user)
+        device = None if throttled else otp.otp_match(user, form.cleaned_data["token"])
         if device is not None:
             otp_login(request, device)
             audit.record(actor=user, action="staff.login", target=f"user:{user.pk}",
                          details={"device": device.__class__.__name__.lower()})
             return _after_second_factor(request)
-        throttled = otp.otp_throttled(user)
         audit.record(actor=audit.SYSTEM, action="staff.otp_failed", target=f"user:{user.pk}",
                      details={"throttled": throttled})
         form.add_error("token", "Wait a little before trying again." if throttled
@@ -97,7 +98,9 @@ def enrol(request):
     device = otp.totp_pending(user)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        codes = otp.totp_confirm(user=user, device=device, token=form.cleaned_data["token"])
+        throttled = not device.verify_is_allowed()[0]
+        codes = None if throttled else otp.totp_confirm(user=user, device=device,
+                                                        token=form.cleaned_data["token"])
         if codes is not None:
             otp_login(request, device)
             audit.record(actor=user, action="staff.login", target=f"user:{user.pk}",
@@ -106,8 +109,9 @@ def enrol(request):
             return render(request, "console/backup_codes.html",
                           {"codes": codes, "continue_to": _next(request) or home_for(user)})
         audit.record(actor=audit.SYSTEM, action="staff.otp_failed", target=f"user:{user.pk}",
-                     details={"step": "enrol"})
-        form.add_error("token", "That code is not right. Check the time on your phone.")
+                     details={"step": "enrol", "throttled": throttled})
+        form.add_error("token", "Wait a little before trying again." if throttled else
+                       "That code is not right. Check the time on your phone.")
     return render(request, "console/enrol.html", {
         "form": form, "qr_svg": otp.totp_qr_svg(device), "secret": otp.totp_secret(device),
         "next": _next(request),
