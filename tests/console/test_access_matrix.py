@@ -84,11 +84,8 @@ def test_it_answers_each_principal_as_the_table_says(row, clients, ids):
     url = url.format(**ids)
     got = {}
     for who, client in clients.items():
-        if method == "GET":
-            response = client.get(url)
-        else:
-            response = client.post(url, POST_DATA.get(url, {}))
-        got[who] = response.status_code
+        send = client.get if method == "GET" else client.post
+        got[who] = send(url, POST_DATA.get(url, {})).status_code
     assert got == dict(zip(COLUMNS, expected, strict=True))
 
 

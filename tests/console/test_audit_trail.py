@@ -18,8 +18,7 @@ def make_events(n, action="thing.happened", **kw):
 
 
 def shown_ids(response) -> list[str]:
-    rows = re.findall(r"<tr><td>(\d+|–)</td>", response.content.decode())
-    return rows
+    return re.findall(r"<tr><td>(\d+)</td>", response.content.decode())
 
 
 def test_it_pages_newest_first_without_gaps_or_repeats(officer):

@@ -3,8 +3,8 @@ without the address; never a list."""
 
 from django.core import mail
 
-from audit.models import AuditEvent
 from audit.console.views import mask_email
+from audit.models import AuditEvent
 
 
 def test_it_finds_a_subject_by_exact_email_and_masks_it(staff_client, alice, bob):
