@@ -40,10 +40,10 @@ HUSH_AUDIT_SEAL_INTERVAL = env_int("HUSH_AUDIT_SEAL_INTERVAL", 2, minimum=1)
 HUSH_PREPARE_ONE_CLICK = env_bool("HUSH_PREPARE_ONE_CLICK", True)
 
 # Feedback analytics: each release spends epsilon from a budget per period.
-HUSH_DP_EPSILON_PER_RELEASE = env_float("HUSH_DP_EPSILON_PER_RELEASE", 0.5, minimum=0.01)
-HUSH_DP_BUDGET_PER_PERIOD = env_float("HUSH_DP_BUDGET_PER_PERIOD", 2.0, minimum=0.01)
+HUSH_DP_EPSILON_PER_RELEASE = env_float("HUSH_DP_EPSILON_PER_RELEASE", 1.0, minimum=0.01)
+HUSH_DP_BUDGET_PER_PERIOD = env_float("HUSH_DP_BUDGET_PER_PERIOD", 4.0, minimum=0.01)
 HUSH_DP_PERIOD_DAYS = env_int("HUSH_DP_PERIOD_DAYS", 7, minimum=1)
-HUSH_DP_MIN_CELL = env_int("HUSH_DP_MIN_CELL", 10, minimum=0)
+HUSH_DP_MIN_CELL = env_int("HUSH_DP_MIN_CELL", 20, minimum=0)
 HUSH_DP_WEEKS = env_int("HUSH_DP_WEEKS", 12, minimum=1)
 
 # Propagation: every opt-out reaches every destination; these bound the retrying.
