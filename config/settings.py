@@ -260,9 +260,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"redact_tokens": {"()": "config.logging.RedactLinkTokens"}},
+    "filters": {"redact_tokens": {"()": "config.logging.RedactLinkTokens"},
+                "redact_pii": {"()": "config.logging.RedactPersonalData"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
-                             "filters": ["redact_tokens"]}},
+                             "filters": ["redact_tokens", "redact_pii"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # Django's own handlers (its console in DEBUG, mail_admins) would bypass the
+    # filters above: every Django logger writes through ours instead.
+    "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+                "django.server": {"handlers": ["console"], "level": "INFO",
+                                  "propagate": False},
+                "django.db.backends": {"level": "WARNING"}},
 }

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from anonymizer.api_scrub import ScrubApi
 from preferences import api, api_deliveries
 
 urlpatterns = [
@@ -15,4 +16,5 @@ urlpatterns = [
          name="api-destinations"),
     path("deliveries/retry", api_deliveries.DeliveriesRetryApi.as_view(),
          name="api-deliveries-retry"),
+    path("scrub", ScrubApi.as_view(), name="api-scrub"),
 ]

@@ -166,7 +166,13 @@ class Suppression(models.Model):
 
 
 class Feedback(models.Model):
-    """Why someone left. Deliberately not linked to the subject: it feeds analytics only."""
+    """Why someone left. Deliberately not linked to the subject: it feeds analytics only.
+
+    The optional comment is free text, so it may name anyone: the anonymizer
+    redacts it before it is stored (`feedback_record`), never after.
+    """
+
+    COMMENT_MAX_LENGTH = 1000
 
     class Reason(models.TextChoices):
         TOO_FREQUENT = "too_frequent", _("I get too many emails")
@@ -177,6 +183,8 @@ class Feedback(models.Model):
 
     topic = models.ForeignKey(Topic, on_delete=models.SET_NULL, null=True, blank=True)
     reason = models.CharField(max_length=20, choices=Reason.choices)
+    comment = models.TextField(blank=True,
+                               help_text="What the person wrote, stored only after redaction.")
     country = models.CharField(max_length=2, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 

@@ -15,6 +15,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 import audit
+import anonymizer
 from anonymizer.models import ErasureRequest
 from preferences.crypto import email_digest, normalise_email
 from preferences.models import (
@@ -314,11 +315,19 @@ def _upsert_once(*, actor, source, email, digest, external_id, locale, country, 
     return subject, created
 
 
-def feedback_record(*, subscription: Subscription, reason: str) -> Feedback | None:
+def feedback_record(*, subscription: Subscription, reason: str,
+                    comment: str = "") -> Feedback | None:
     """Store why someone left: one reason per unsubscribe, so a resent form or a
-    replayed token cannot inflate the analytics. Returns None if already given."""
+    replayed token cannot inflate the analytics. Returns None if already given.
+
+    The comment is redacted here, before anything is written: what a person types
+    may hold their address, phone or name, and feedback outlives erasure.
+    """
     if reason not in Feedback.Reason.values:
         raise ValueError(f"unknown reason {reason!r}")
+    if len(comment) > Feedback.COMMENT_MAX_LENGTH:
+        raise ValueError(f"a comment is at most {Feedback.COMMENT_MAX_LENGTH} characters")
+    comment = anonymizer.redact(comment.strip()) if comment.strip() else ""
     with transaction.atomic():
         first = Subscription.objects.filter(
             Q(feedback_at__isnull=True) | Q(feedback_at__lt=F("updated_at")),
@@ -327,7 +336,7 @@ def feedback_record(*, subscription: Subscription, reason: str) -> Feedback | No
         if not first:
             return None
         return Feedback.objects.create(topic=subscription.topic, reason=reason,
-                                       country=subscription.subject.country)
+                                       comment=comment, country=subscription.subject.country)
 
 
 def erasure_request(*, subject: Subject, source: str, actor) -> ErasureRequest:

@@ -27,7 +27,7 @@ from preferences.tokens import (
     read_unsubscribe_token,
 )
 
-ONE_CLICK_FIELDS = {"List-Unsubscribe", "reason"}
+ONE_CLICK_FIELDS = {"List-Unsubscribe", "reason", "comment"}
 
 
 def _use_locale(subject) -> None:
@@ -65,9 +65,13 @@ def one_click(request, token):
         })
 
     reason = request.POST.get("reason", "")
+    comment = request.POST.get("comment", "").strip()
+    if comment and not reason:
+        reason = Feedback.Reason.OTHER  # a comment alone is still a reason
     if (request.POST.get("List-Unsubscribe") != "One-Click"
             or set(request.POST) - ONE_CLICK_FIELDS or request.FILES
-            or (reason and reason not in Feedback.Reason.values)):
+            or (reason and reason not in Feedback.Reason.values)
+            or len(comment) > Feedback.COMMENT_MAX_LENGTH):
         return render(request, "preferences/one_click_bad_request.html", status=400)
     try:
         sub, _ = services.subscription_unsubscribe_by_token(subject_id=claim.subject_id,
@@ -76,7 +80,7 @@ def one_click(request, token):
         return _invalid_link(request)
     subject, topic = sub.subject, sub.topic
     if reason:
-        services.feedback_record(subscription=sub, reason=reason)
+        services.feedback_record(subscription=sub, reason=reason, comment=comment)
     _use_locale(subject)
     page = _one_click_answer(translation.get_language(), topic.name, bool(reason))
     return HttpResponse(page.replace(_URL_SLOT, escape(preferences_url(subject))))

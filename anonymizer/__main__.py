@@ -1,0 +1,108 @@
+"""`python -m anonymizer scrub [--json] [--policy KIND=TRANSFORM ...]`
+
+Reads lines on stdin and writes them scrubbed to stdout, one at a time (it
+streams: `tail -f app.log | python -m anonymizer scrub`). With --json each line
+is a JSON document scrubbed with `scrub_event` and written back as compact
+JSON; a line that is not JSON is scrubbed as text. Needs no Django settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m anonymizer",
+                                     description="Hush's PII detection on the command line.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    scrub = commands.add_parser("scrub", help="scrub stdin to stdout, line by line",
+                                description=__doc__.split("\n\n")[1])
+    scrub.add_argument("--json", action="store_true",
+                       help="lines are JSON documents (non-JSON lines are scrubbed as text)")
+    scrub.add_argument("--policy", action="append", default=[], metavar="KIND=TRANSFORM",
+                       help="e.g. EMAIL=mask, PHONE=pseudonymise, '*=redact' (repeatable)")
+    scrub.add_argument("--key-env", default="HUSH_SCRUB_KEY", metavar="VAR",
+                       help="environment variable holding the pseudonymise key "
+                            "(default HUSH_SCRUB_KEY)")
+    return parser
+
+
+def _policy(parser: argparse.ArgumentParser, args: argparse.Namespace):
+    from anonymizer.core.findings import ADDRESS, KINDS, POSTCODE
+    from anonymizer.core.redact import resolve_policy
+
+    kinds = {*KINDS, ADDRESS, POSTCODE, "*"}
+    policy: dict[str, str] = {}
+    for item in args.policy:
+        kind, sep, transform = item.partition("=")
+        kind, transform = kind.strip(), transform.strip()
+        if kind != "*":
+            kind = kind.upper()
+        if not sep or not kind or not transform:
+            parser.error(f"--policy takes KIND=TRANSFORM, got {item!r}")
+        if kind not in kinds:
+            parser.error(f"--policy: unknown kind {kind!r} (known: {', '.join(sorted(kinds))})")
+        if transform == "tokenize":
+            parser.error("--policy: tokenize needs a token vault; use the scrub API instead")
+        policy[kind] = transform
+    key = None
+    if any(t.startswith("pseudonym") for t in policy.values()):
+        raw = os.environ.get(args.key_env)
+        if not raw:
+            parser.error(f"--policy pseudonymise needs a key in ${args.key_env}")
+        key = raw.encode()
+    try:
+        resolve_policy(policy, key=key)
+    except (ValueError, ImportError) as exc:
+        parser.error(f"--policy: {exc}")
+    return policy, key
+
+
+def scrub(args: argparse.Namespace, policy: dict, key: bytes | None) -> int:
+    from anonymizer.core.events import scrub_event
+    from anonymizer.core.redact import redact
+
+    stdin, stdout = sys.stdin, sys.stdout
+    # Log files are not always valid UTF-8: carry odd bytes through unchanged.
+    for stream in (stdin, stdout):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="surrogateescape")
+    for line in stdin:  # yields each line as it arrives
+        body = line.rstrip("\r\n")
+        ending = line[len(body):]
+        out = None
+        if args.json and body.strip():
+            try:
+                doc = json.loads(body)
+            except ValueError:
+                pass
+            else:
+                out = json.dumps(scrub_event(doc, policy, key=key), ensure_ascii=False,
+                                 separators=(",", ":"))
+        if out is None:
+            out = redact(body, policy, key=key)
+        stdout.write(out + ending)
+        stdout.flush()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    policy, key = _policy(parser, args)
+    try:
+        return scrub(args, policy, key)
+    except BrokenPipeError:
+        # The reader went away (`... | head`): stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

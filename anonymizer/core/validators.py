@@ -1,0 +1,113 @@
+"""Checksums and ranges that turn a regex candidate into a finding.
+
+Each takes the candidate's characters (separators already removed where noted)
+and answers quickly; none raises.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+# Issuer prefixes (IIN ranges) of the networks a card number can belong to.
+_CARD_PREFIXES = (
+    ("4", 13, 19),                                          # Visa
+    *((str(p), 16, 16) for p in range(51, 56)),             # Mastercard
+    *((str(p), 16, 16) for p in range(2221, 2721)),         # Mastercard 2-series
+    ("34", 15, 15), ("37", 15, 15),                         # Amex
+    ("6011", 16, 19), ("65", 16, 19),                       # Discover
+    *((str(p), 16, 19) for p in range(644, 650)),
+    *((str(p), 16, 19) for p in range(3528, 3590)),         # JCB
+    *((str(p), 14, 19) for p in range(300, 306)),           # Diners
+    ("36", 14, 19), ("38", 16, 19), ("39", 16, 19),
+    ("62", 16, 19),                                         # UnionPay
+    ("50", 12, 19), *((str(p), 12, 19) for p in range(56, 70)),  # Maestro
+)
+_CARD_BY_PREFIX: dict[str, tuple[int, int]] = {}
+for _prefix, _low, _high in _CARD_PREFIXES:
+    _CARD_BY_PREFIX.setdefault(_prefix, (_low, _high))
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    double = False
+    for ch in reversed(digits):
+        d = ord(ch) - 48
+        if double:
+            d += d
+            if d > 9:
+                d -= 9
+        total += d
+        double = not double
+    return total % 10 == 0
+
+
+def card_ok(digits: str) -> bool:
+    """13-19 digits, a known issuer prefix with a length it issues, and Luhn."""
+    n = len(digits)
+    if not 13 <= n <= 19:
+        return False
+    for size in (1, 2, 3, 4):
+        bounds = _CARD_BY_PREFIX.get(digits[:size])
+        if bounds and bounds[0] <= n <= bounds[1]:
+            return luhn_ok(digits)
+    return False
+
+
+# Lengths from the SWIFT IBAN registry.
+IBAN_LENGTHS = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22,
+    "BH": 22, "BR": 29, "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22,
+    "DK": 18, "DO": 28, "EE": 20, "EG": 29, "ES": 24, "FI": 18, "FO": 18, "FR": 27,
+    "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28, "HR": 21, "HU": 28,
+    "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20,
+    "LB": 28, "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MD": 24,
+    "ME": 22, "MK": 19, "MR": 27, "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24,
+    "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "SA": 24, "SC": 31,
+    "SE": 24, "SI": 19, "SK": 24, "SM": 27, "ST": 25, "SV": 28, "TL": 23, "TN": 24,
+    "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
+}
+
+
+def iban_ok(compact: str) -> bool:
+    """`compact` is upper-case without spaces; its length must be its country's."""
+    if IBAN_LENGTHS.get(compact[:2]) != len(compact) or not compact[2:4].isdigit():
+        return False
+    rearranged = compact[4:] + compact[:4]
+    try:
+        number = int("".join(str(int(ch, 36)) for ch in rearranged))
+    except ValueError:
+        return False
+    return number % 97 == 1
+
+
+def ssn_ok(area: str, group: str, serial: str) -> bool:
+    """SSA never issues area 000, 666 or 900-999, group 00 or serial 0000."""
+    return (
+        area != "000" and area != "666" and area[0] != "9"
+        and group != "00" and serial != "0000"
+    )
+
+
+def ipv4_ok(candidate: str) -> bool:
+    try:
+        ipaddress.IPv4Address(candidate)
+        return True
+    except ValueError:
+        # ipaddress refuses leading zeros ("010.001.002.003"), which logs still write.
+        parts = candidate.split(".")
+        return len(parts) == 4 and all(p.isdigit() and int(p) <= 255 for p in parts)
+
+
+def ipv6_ok(candidate: str) -> bool:
+    try:
+        ipaddress.IPv6Address(candidate)
+    except ValueError:
+        return False
+    return True
+
+
+def gps_ok(lat: str, lon: str) -> bool:
+    try:
+        return abs(float(lat)) <= 90.0 and abs(float(lon)) <= 180.0
+    except ValueError:
+        return False
