@@ -36,3 +36,14 @@ HOME_PAGES = [
     ("lookup_subject", "console:subjects"),
     ("view_deliveries", "console:deliveries"),
 ]
+
+
+def roles_sync() -> None:
+    """Make each role's group hold exactly its permissions (what the migration did);
+    for a database emptied since (transactional tests flush every table)."""
+    from django.contrib.auth.models import Group, Permission
+
+    for role, codenames in ROLES.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.set(Permission.objects.filter(content_type__app_label="audit",
+                                                        codename__in=codenames))
