@@ -10,12 +10,13 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 import anonymizer
-from anonymizer.core.findings import KINDS
+from anonymizer.core.findings import ADDRESS, KINDS, POSTCODE
 from anonymizer.policies import pseudonym_key
 from preferences.api import BaseApi, StrictSerializer
 from preferences.api_errors import error_responses
 
 MAX_EVENTS = 1000
+POLICY_KINDS = frozenset(KINDS) | {ADDRESS, POSTCODE}  # the last two are named by key only
 # Tokenize is left out on purpose: it would fill the vault from outside.
 API_TRANSFORMS = ("redact", "mask", "pseudonymise", "generalize", "null")
 
@@ -34,10 +35,10 @@ class ScrubApi(BaseApi):
                       "redacted to a label such as [EMAIL].")
 
         def validate_policy(self, value):
-            unknown = sorted(set(value) - set(KINDS))
+            unknown = sorted(set(value) - POLICY_KINDS)
             if unknown:
                 raise ValidationError(f"unknown kind: {', '.join(unknown)}; "
-                                      f"kinds are {', '.join(sorted(KINDS))}")
+                                      f"kinds are {', '.join(sorted(POLICY_KINDS))}")
             return value
 
     @extend_schema_serializer(component_name="ScrubOutput")

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.env import (
     env_bool,
+    env_database_urls,
     env_fernet_keys,
     env_float,
     env_int,
@@ -58,6 +59,27 @@ HUSH_DELIVERY_REQUEUE_AFTER = env_int("HUSH_DELIVERY_REQUEUE_AFTER", 15, minimum
 HUSH_DESTINATION_PAUSE_AFTER = env_int("HUSH_DESTINATION_PAUSE_AFTER", 20, minimum=1)
 HUSH_DESTINATION_PROBE_EVERY = env_int("HUSH_DESTINATION_PROBE_EVERY", 30, minimum=1)
 HUSH_SWEEP_INTERVAL = env_int("HUSH_SWEEP_INTERVAL_MS", 2000, minimum=100) / 1000
+
+# Erasure: each step is retried with backoff, then failed for staff to retry.
+HUSH_ERASURE_MAX_ATTEMPTS = env_int("HUSH_ERASURE_MAX_ATTEMPTS", 8, minimum=1)
+HUSH_ERASURE_BACKOFF_BASE = env_int("HUSH_ERASURE_BACKOFF_BASE_MS", 1000, minimum=1) / 1000
+HUSH_ERASURE_BACKOFF_CAP = env_int("HUSH_ERASURE_BACKOFF_CAP", 300, minimum=1)
+HUSH_ERASURE_LEASE = env_int("HUSH_ERASURE_LEASE", 330, minimum=2)
+HUSH_ERASURE_REQUEUE_AFTER = env_int("HUSH_ERASURE_REQUEUE_AFTER", 15, minimum=1)
+HUSH_ERASURE_POLL = env_int("HUSH_ERASURE_POLL_MS", 1000, minimum=10) / 1000
+
+# The PII catalog: the company's own PostgreSQL databases that erasure, retention and
+# pii_audit reach (label=postgres://..., comma-separated), and a file declaring
+# their tables (JSON or TOML, loaded and validated at start-up).
+HUSH_EXTERNAL_DATABASES = env_database_urls("HUSH_EXTERNAL_DATABASES")
+HUSH_PII_CATALOG_FILE = env_str("HUSH_PII_CATALOG_FILE") or None
+if HUSH_PII_CATALOG_FILE and not Path(HUSH_PII_CATALOG_FILE).is_file():
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"HUSH_PII_CATALOG_FILE: no file at {HUSH_PII_CATALOG_FILE}")
+# Retention: how often the purge runs (seconds), and rows per batch.
+HUSH_RETENTION_INTERVAL = env_int("HUSH_RETENTION_INTERVAL", 24 * 3600, minimum=5)
+HUSH_RETENTION_BATCH = env_int("HUSH_RETENTION_BATCH", 50_000, minimum=100)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEV else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -233,6 +255,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Erasure requests and their steps share one set of statuses; a subscription's
+    # keeps the name it had before erasures had a status too.
+    "ENUM_NAME_OVERRIDES": {"ErasureStatusEnum": "anonymizer.models.ErasureRequest.Status",
+                            "StatusEnum": "preferences.models.Subscription.Status"},
 }
 
 # Celery: no broker means the embedded mode, where tasks run in-process.
@@ -254,6 +280,10 @@ CELERY_BEAT_SCHEDULE = {
                          "schedule": float(HUSH_AUDIT_SEAL_INTERVAL)},
     "sweep-deliveries": {"task": "preferences.tasks.sweep_deliveries",
                          "schedule": HUSH_SWEEP_INTERVAL},
+    "sweep-erasures": {"task": "anonymizer.tasks.sweep_erasures",
+                       "schedule": HUSH_SWEEP_INTERVAL},
+    "retention-purge": {"task": "anonymizer.tasks.retention_purge",
+                        "schedule": float(HUSH_RETENTION_INTERVAL)},
 }
 
 LOGGING = {

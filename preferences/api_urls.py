@@ -1,5 +1,6 @@
 from django.urls import path
 
+from anonymizer import api_erasure
 from anonymizer.api_scrub import ScrubApi
 from preferences import api, api_deliveries
 
@@ -17,4 +18,7 @@ urlpatterns = [
     path("deliveries/retry", api_deliveries.DeliveriesRetryApi.as_view(),
          name="api-deliveries-retry"),
     path("scrub", ScrubApi.as_view(), name="api-scrub"),
+    path("erasures", api_erasure.ErasureCreateApi.as_view(), name="api-erasures"),
+    path("erasures/<str:erasure_id>", api_erasure.ErasureStatusApi.as_view(),
+         name="api-erasure"),
 ]

@@ -14,8 +14,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-import audit
 import anonymizer
+import audit
 from anonymizer.models import ErasureRequest
 from preferences.crypto import email_digest, normalise_email
 from preferences.models import (
@@ -340,19 +340,11 @@ def feedback_record(*, subscription: Subscription, reason: str,
 
 
 def erasure_request(*, subject: Subject, source: str, actor) -> ErasureRequest:
-    """Record the request (idempotent while one is open); the anonymizer executes it."""
-    with transaction.atomic():
-        open_request = ErasureRequest.objects.filter(
-            subject_public_id=subject.public_id,
-            status__in=[ErasureRequest.Status.PENDING, ErasureRequest.Status.RUNNING],
-        ).first()
-        if open_request:
-            return open_request
-        request = ErasureRequest.objects.create(subject_public_id=subject.public_id,
-                                                source=source)
-        audit.record(actor=actor, action="erasure.requested", target=request,
-                     details={"subject": str(subject.public_id), "source": source})
-    return request
+    """Record the request (idempotent while one is open) and queue it after commit;
+    the anonymizer carries it out (`anonymizer.erasure`)."""
+    from anonymizer.erasure import erasure_open
+
+    return erasure_open(public_id=subject.public_id, source=source, actor=actor)
 
 
 def preference_link_send(*, email_digest: str | None = None,

@@ -22,6 +22,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 import audit
+from anonymizer.models import ErasureRequest
 from config.wsgi import application
 from preferences import services
 from preferences.models import Subject, Topic
@@ -30,6 +31,7 @@ from tests.api.conftest import ALL_SCOPES
 ALICE = uuid.UUID("0a11ce00-0000-4000-8000-000000000001")
 BOB = uuid.UUID("0b0b0000-0000-4000-8000-000000000002")
 SUBJECT_IDS = [str(ALICE), str(BOB)]
+ERASURE = uuid.UUID("e7a5e000-0000-4000-8000-000000000003")  # a request for bob
 EMAILS = ["alice@example.com", "bob@example.org"]
 TOPICS = ["newsletter", "offers"]
 PAUSE_ENDS = ["2099-01-01T00:00:00Z", "2000-01-01T00:00:00Z"]  # one to come, one gone
@@ -52,6 +54,8 @@ def _sometimes(params, name, real):
 
 @schema.hook
 def flatmap_path_parameters(context, path_parameters):
+    if isinstance(path_parameters, dict) and "erasure_id" in path_parameters:
+        return _sometimes(path_parameters, "erasure_id", [str(ERASURE)])
     return _sometimes(path_parameters, "subject_id", SUBJECT_IDS)
 
 
@@ -77,6 +81,12 @@ def _with_real_names(operation_id, body):
         )
         return st.lists(change, min_size=1, max_size=3).map(
             lambda changes: {**body, "changes": changes})
+    if operation_id == "erasures_create":
+        return st.one_of(
+            st.sampled_from([*EMAILS, "carol@example.net"]).map(lambda e: {"email": e}),
+            st.sampled_from(SUBJECT_IDS).map(lambda i: {"subject": i}),
+            st.sampled_from(["alice", "nobody-known"]).map(lambda x: {"external_id": x}),
+        )
     if operation_id == "subjects_upsert":
         return st.fixed_dictionaries({
             "email": st.sampled_from([*EMAILS, "carol@example.net"]),
@@ -115,6 +125,7 @@ def seeded(wsgi_in_test_transaction):
                                              external_id=email.split("@")[0],
                                              subscriptions={"offers": True})
         Subject.objects.filter(pk=subject.pk).update(public_id=public_id)
+    ErasureRequest.objects.create(key=ERASURE, subject_public_id=BOB, source="api")
 
 
 @pytest.fixture
