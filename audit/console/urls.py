@@ -1,6 +1,6 @@
 from django.urls import path
 
-from audit.console import analytics, auth_views, views
+from audit.console import analytics, auth_views, erasures, views
 
 app_name = "console"
 
@@ -21,6 +21,12 @@ urlpatterns = [
     path("subjects/", views.subjects, name="subjects"),
     path("subjects/<uuid:public_id>/", views.subject_detail, name="subject"),
     path("subjects/<uuid:public_id>/link/", views.subject_send_link, name="subject_link"),
+    path("erasures/", erasures.erasure_list, name="erasures"),
+    path("erasures/<int:pk>/", erasures.erasure_detail, name="erasure"),
+    path("erasures/<int:pk>/report.json", erasures.erasure_report_download,
+         name="erasure_report"),
+    path("erasures/<int:pk>/retry/", erasures.erasure_retry, name="erasure_retry"),
+    path("pii/", erasures.pii_catalog, name="pii"),
     path("analytics/", analytics.analytics, name="analytics"),
     path("analytics/release/", analytics.analytics_release, name="analytics_release"),
 ]

@@ -23,6 +23,7 @@ def _day_start(now):
 
 @role_required("view_overview")
 def overview(request):
+    from anonymizer.models import ErasureRequest, PiiAuditRun
     from preferences.models import ConsentEvent, Delivery
 
     now = timezone.now()
@@ -36,6 +37,10 @@ def overview(request):
         "deliveries_pending": Delivery.objects.filter(status__in=["pending", "in_flight"]).count(),
         "deliveries_failed": Delivery.objects.filter(status="failed").count(),
         "chain": chain_status(),
+        "erasures_running": ErasureRequest.objects.filter(
+            status__in=["pending", "running"]).count(),
+        "erasures_failed": ErasureRequest.objects.filter(status="failed").count(),
+        "pii_audit": PiiAuditRun.objects.order_by("-started_at", "-id").first(),
     }
     return render(request, "console/overview.html", context)
 

@@ -28,6 +28,11 @@ MATRIX = [
     ("POST", "/console/subjects/",                  302, 302, 403, 302, 403, 403, 302),
     ("GET",  "/console/subjects/{subject}/",        302, 302, 403, 200, 403, 403, 200),
     ("POST", "/console/subjects/{subject}/link/",   302, 302, 403, 302, 403, 403, 302),
+    ("GET",  "/console/erasures/",                  302, 302, 403, 200, 200, 403, 403),
+    ("GET",  "/console/erasures/{erasure}/",        302, 302, 403, 200, 200, 403, 403),
+    ("GET",  "/console/erasures/{erasure}/report.json", 302, 302, 403, 200, 200, 403, 403),
+    ("POST", "/console/erasures/{erasure}/retry/",  302, 302, 403, 302, 403, 403, 403),
+    ("GET",  "/console/pii/",                       302, 302, 403, 200, 200, 403, 403),
     ("GET",  "/console/analytics/",                 302, 302, 403, 200, 403, 200, 403),
     ("POST", "/console/analytics/release/",         302, 302, 403, 302, 403, 302, 403),
     ("GET",  "/console/no-role/",                   302, 302, 403, 403, 403, 403, 403),
@@ -39,6 +44,8 @@ MATRIX = [
     ("GET",  "/admin/auth/user/",                   302, 302, 403, 403, 403, 403, 403),
     ("GET",  "/api/v1/destinations",                401, 401, 401, 401, 401, 401, 401),
     ("POST", "/api/v1/deliveries/retry",            401, 401, 401, 401, 401, 401, 401),
+    ("POST", "/api/v1/erasures",                    401, 401, 401, 401, 401, 401, 401),
+    ("GET",  "/api/v1/erasures/{erasure_key}",      401, 401, 401, 401, 401, 401, 401),
 ]
 
 POST_DATA = {
@@ -61,11 +68,15 @@ def clients(db):
 
 @pytest.fixture
 def ids(alice, db):
+    from anonymizer.models import ErasureRequest
     from preferences.models import Destination
 
     dest = Destination.objects.create(name="crm", kind="callable",
                                       callable_path="tests.receiver.nothing")
-    return {"dest": dest.pk, "subject": alice.public_id}
+    erasure = ErasureRequest.objects.create(subject_public_id=alice.public_id, source="api",
+                                            status="failed")
+    return {"dest": dest.pk, "subject": alice.public_id, "erasure": erasure.pk,
+            "erasure_key": erasure.key}
 
 
 def test_the_table_covers_every_console_url():
@@ -73,7 +84,8 @@ def test_the_table_covers_every_console_url():
 
     console = {p.pattern._route for p in get_resolver("audit.console.urls").url_patterns}
     routes = {url.split("?")[0].removeprefix("/console/")
-              .replace("{dest}", "<int:pk>").replace("{subject}", "<uuid:public_id>")
+              .replace("{dest}", "<int:pk>").replace("{erasure}", "<int:pk>")
+              .replace("{subject}", "<uuid:public_id>")
               for _, url, *_ in MATRIX if url.startswith("/console/")}
     assert console - routes == set()
 

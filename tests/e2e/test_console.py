@@ -1,6 +1,6 @@
 """The staff console in a real browser: sign in, enrol an authenticator (the code is
 computed here from the secret the page shows), the overview, a filtered audit trail,
-the analytics charts; and an analyst refused the subjects page."""
+an erasure report, the analytics charts; and an analyst refused the subjects page."""
 
 import base64
 from datetime import timedelta
@@ -14,6 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 import audit
+from anonymizer.models import ErasureRequest, ErasureStep
 from audit.roles import roles_sync
 from preferences.models import Feedback
 
@@ -42,8 +43,12 @@ def sign_in(page, hush, username):
     page.get_by_role("button", name="Continue").click()
 
 
-def test_an_officer_enrols_then_uses_the_console(page, hush, snap, newsletter):
+def test_an_officer_enrols_then_uses_the_console(page, hush, snap, newsletter, alice):
     staff("alice", "privacy officer")
+    erasure = ErasureRequest.objects.create(subject_public_id=alice.public_id, source="api",
+                                            status="done", finished_at=timezone.now())
+    ErasureStep.objects.create(request=erasure, target="preferences.subject", status="done",
+                               rows_affected=1, fields_changed=["email"])
     for _ in range(3):
         audit.record(actor=audit.SYSTEM, action="delivery.retried")
     audit.record(actor=audit.SYSTEM, action="other.thing")
@@ -72,6 +77,15 @@ def test_an_officer_enrols_then_uses_the_console(page, hush, snap, newsletter):
     expect(rows).to_have_count(3)
     expect(page.locator("#events")).not_to_contain_text("other.thing")
     snap(page, "console-audit")
+
+    page.get_by_role("link", name="Erasure requests").click()
+    page.get_by_role("link", name=f"#{erasure.pk}").click()
+    expect(page.locator("#steps")).to_contain_text("preferences.subject")
+    expect(page.locator("#progress")).to_have_attribute("value", "1")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the report (JSON)").click()
+    assert download.value.suggested_filename == f"erasure-{erasure.key}.json"
+    snap(page, "console-erasure")
 
     page.get_by_role("link", name="Feedback analytics").click()
     page.get_by_role("button", name="Release figures").click()
