@@ -42,12 +42,13 @@ def test_a_release_spends_epsilon_once_and_reloading_spends_nothing(staff_client
     assert event.details["epsilon"] == 1.0 and event.details["scale"] == 4.0
 
 
-def test_the_counts_are_near_the_truth(staff_client, feedback):
+def test_the_counts_are_near_the_truth(staff_client, feedback, settings):
+    settings.HUSH_DP_MIN_CELL = 40
     staff_client("analyst").post("/console/analytics/release/")
     reasons = dict(PrivacyRelease.objects.get().tables["reason"])
-    # 300 and 100 rows; discrete Laplace with scale 4 is within 40 with odds 1 - 2e-5.
+    # 300 and 100 rows; discrete Laplace with scale 4 strays 40 or more with odds 5e-5.
     assert abs(reasons["too_frequent"] - 300) < 40 and abs(reasons["privacy"] - 100) < 40
-    assert reasons["other"] is None  # 0 + noise, very nearly always under 20
+    assert reasons["other"] is None  # 0 + noise reaches 40 with odds 3e-5
 
 
 def test_a_release_past_the_budget_is_refused_and_changes_nothing(staff_client, feedback,
@@ -117,7 +118,7 @@ def test_the_noise_has_the_configured_scale():
     expected_var = 2 * a / (1 - a) ** 2
     assert abs(statistics.fmean(abs(x) for x in draws) / expected_abs - 1) < 0.05
     assert abs(statistics.pvariance(draws, mu=0) / expected_var - 1) < 0.08
-    assert abs(statistics.fmean(draws)) < 0.15  # centred
+    assert abs(statistics.fmean(draws)) < 0.25  # centred (6 standard errors)
 
 
 def test_comments_only_for_privacy_officers(staff_client, feedback):
