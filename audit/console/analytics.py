@@ -53,8 +53,7 @@ def _comments(request):
 
 @role_required("view_analytics")
 def analytics(request):
-    from preferences.models import Feedback
-
+    # Whether feedback arrived since the release is not shown: that bit is not noised.
     release = dp.release_current()
     sections = []
     if release is not None:
@@ -64,11 +63,9 @@ def analytics(request):
             shown = [r for r in rows if r[1] is not None] if table == "country" else rows
             sections.append({"key": table, "title": TITLES[table], "rows": shown,
                              "withheld": withheld, "chart": chart(rows)})
-    newest = Feedback.objects.order_by("-id").values_list("id", flat=True).first() or 0
     return render(request, "console/analytics.html", {
         "release": release, "sections": sections, "budget": dp.budget(),
         "epsilon": dp.settings.HUSH_DP_EPSILON_PER_RELEASE,
-        "stale": release is not None and newest > release.last_feedback_id,
         "can_release": request.user.has_perm("audit.release_analytics"),
         "comments": _comments(request),
     })
