@@ -158,3 +158,18 @@ def webhook(db, receiver):
 
     return Destination.objects.create(name="crm", kind="webhook", url=receiver.url,
                                       secret="test-signing-secret")
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's admin client, past the admin's second factor (OTPAdminSite):
+    a confirmed authenticator and the verified session django-otp expects."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=admin_user, name="phone", confirmed=True)
+    client.force_login(admin_user, backend="django.contrib.auth.backends.ModelBackend")
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client

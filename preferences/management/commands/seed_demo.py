@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 import audit
+from audit.roles import PRIVACY_OFFICER
 from preferences.models import Source, Topic
 from preferences.selectors import subject_by_email
 from preferences.services import subject_upsert
@@ -47,10 +48,24 @@ class Command(BaseCommand):
                           "(demo@example.com subscribed to every topic)")
 
         User = get_user_model()
-        if User.objects.filter(username=STAFF_USERNAME).exists():
-            self.stdout.write(f"staff user '{STAFF_USERNAME}' exists (password unchanged)")
+        enrol = ("sign in at /console/login/ and set up an authenticator app (TOTP) "
+                 "when asked: the console and /admin/ need it")
+        user = User.objects.filter(username=STAFF_USERNAME).first()
+        if user is not None:
+            self._give_role(user)
+            self.stdout.write(f"staff user '{STAFF_USERNAME}' exists (password unchanged); "
+                              f"{enrol}")
             return
         password = secrets.token_urlsafe(12)
-        User.objects.create_superuser(STAFF_USERNAME, email="", password=password)
-        audit.record(actor=audit.SYSTEM, action="staff.created", target=f"user:{STAFF_USERNAME}")
-        self.stdout.write(f"staff user: {STAFF_USERNAME}  password: {password}")
+        user = User.objects.create_superuser(STAFF_USERNAME, email="", password=password)
+        audit.record(actor=audit.SYSTEM, action="staff.created", target=f"user:{user.pk}")
+        self._give_role(user)
+        self.stdout.write(f"staff user: {STAFF_USERNAME}  password: {password}  "
+                          f"(role: {PRIVACY_OFFICER}); {enrol}")
+
+    def _give_role(self, user):
+        from django.contrib.auth.models import Group
+
+        group = Group.objects.filter(name=PRIVACY_OFFICER).first()
+        if group is not None and not user.groups.filter(pk=group.pk).exists():
+            user.groups.add(group)
