@@ -30,6 +30,14 @@ HUSH_LINK_RATE_PER_ADDRESS = env_str("HUSH_LINK_RATE_PER_ADDRESS", "3/h")
 HUSH_LINK_RATE_PER_CLIENT = env_str("HUSH_LINK_RATE_PER_CLIENT", "20/h")
 HUSH_AUDIT_SEAL_INTERVAL = env_int("HUSH_AUDIT_SEAL_INTERVAL", 2, minimum=1)
 HUSH_PREPARE_ONE_CLICK = env_bool("HUSH_PREPARE_ONE_CLICK", True)
+# Double opt-in: how long a confirmation link works; unconfirmed sign-ups are deleted after.
+HUSH_DOI_EXPIRY = env_int("HUSH_DOI_EXPIRY", 7 * 24 * 3600, minimum=60)
+HUSH_DOI_PURGE_INTERVAL = env_int("HUSH_DOI_PURGE_INTERVAL", 3600, minimum=5)
+HUSH_SIGNUP_RATE_PER_CLIENT = env_str("HUSH_SIGNUP_RATE_PER_CLIENT", "10/h")
+# "Download my data": encrypted files wait here (private: never under STATIC or MEDIA).
+HUSH_EXPORT_DIR = env_str("HUSH_EXPORT_DIR") or str(BASE_DIR / "var" / "exports")
+HUSH_EXPORT_LINK_MAX_AGE = env_int("HUSH_EXPORT_LINK_MAX_AGE", 48 * 3600, minimum=60)
+HUSH_EXPORT_EXPIRE_INTERVAL = env_int("HUSH_EXPORT_EXPIRE_INTERVAL", 600, minimum=5)
 
 # Propagation: every opt-out reaches every destination; these bound the retrying.
 HUSH_DELIVERY_MAX_ATTEMPTS = env_int("HUSH_DELIVERY_MAX_ATTEMPTS", 25, minimum=1)
@@ -215,6 +223,10 @@ CELERY_BEAT_SCHEDULE = {
                          "schedule": float(HUSH_AUDIT_SEAL_INTERVAL)},
     "sweep-deliveries": {"task": "preferences.tasks.sweep_deliveries",
                          "schedule": HUSH_SWEEP_INTERVAL},
+    "purge-unconfirmed": {"task": "preferences.tasks.purge_unconfirmed",
+                          "schedule": float(HUSH_DOI_PURGE_INTERVAL)},
+    "expire-exports": {"task": "preferences.tasks.expire_exports",
+                       "schedule": float(HUSH_EXPORT_EXPIRE_INTERVAL)},
 }
 
 LOGGING = {

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from anonymizer.api_scrub import ScrubApi
-from preferences import api, api_deliveries
+from preferences import api, api_capture, api_deliveries
 
 urlpatterns = [
     path("subjects", api.SubjectUpsertApi.as_view(), name="api-subjects-upsert"),
@@ -10,6 +10,10 @@ urlpatterns = [
          name="api-subscriptions"),
     path("subjects/<str:subject_id>/unsubscribe-all", api.UnsubscribeAllApi.as_view(),
          name="api-unsubscribe-all"),
+    path("subjects/<str:subject_id>/purposes", api.SubjectPurposesApi.as_view(),
+         name="api-purposes"),
+    path("subjects/<str:subject_id>/export", api.SubjectExportApi.as_view(),
+         name="api-export"),
     path("subjects/<str:subject_id>/links", api.SubjectLinksApi.as_view(), name="api-links"),
     path("consent/check", api.ConsentCheckApi.as_view(), name="api-consent-check"),
     path("destinations", api_deliveries.DestinationHealthApi.as_view(),
@@ -17,4 +21,5 @@ urlpatterns = [
     path("deliveries/retry", api_deliveries.DeliveriesRetryApi.as_view(),
          name="api-deliveries-retry"),
     path("scrub", ScrubApi.as_view(), name="api-scrub"),
+    path("events", api_capture.EventsIngestApi.as_view(), name="api-events"),
 ]
