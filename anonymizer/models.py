@@ -28,3 +28,31 @@ class ErasureRequest(models.Model):
     @property
     def audit_id(self):
         return str(self.pk)
+
+
+# --- PII catalog: pii_audit runs ----------------------------------------------------
+
+class PiiAuditRun(models.Model):
+    """One `manage.py pii_audit`: which databases were sampled and what was found.
+
+    Findings name databases, tables, columns, detection kinds and counts, never a
+    value, so a run can be shown to any staff role in the console.
+    """
+
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    databases = models.JSONField(default=list)
+    sample_size = models.PositiveIntegerField()
+    columns_sampled = models.PositiveIntegerField(default=0)
+    # [{"problem": "uncovered"|"retention"|"erasure", "database", "table", "column", ...}]
+    findings = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"pii audit {self.pk} ({len(self.findings)} findings)"
+
+    @property
+    def audit_id(self):
+        return str(self.pk)

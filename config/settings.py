@@ -9,7 +9,15 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_fernet_keys, env_int, env_list, env_required, env_str
+from config.env import (
+    env_bool,
+    env_database_urls,
+    env_fernet_keys,
+    env_int,
+    env_list,
+    env_required,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -51,6 +59,19 @@ HUSH_DELIVERY_REQUEUE_AFTER = env_int("HUSH_DELIVERY_REQUEUE_AFTER", 15, minimum
 HUSH_DESTINATION_PAUSE_AFTER = env_int("HUSH_DESTINATION_PAUSE_AFTER", 20, minimum=1)
 HUSH_DESTINATION_PROBE_EVERY = env_int("HUSH_DESTINATION_PROBE_EVERY", 30, minimum=1)
 HUSH_SWEEP_INTERVAL = env_int("HUSH_SWEEP_INTERVAL_MS", 2000, minimum=100) / 1000
+
+# The PII catalog: the company's own PostgreSQL databases that erasure, retention and
+# pii_audit reach (label=postgres://..., comma-separated), and a file declaring
+# their tables (JSON or TOML, loaded and validated at start-up).
+HUSH_EXTERNAL_DATABASES = env_database_urls("HUSH_EXTERNAL_DATABASES")
+HUSH_PII_CATALOG_FILE = env_str("HUSH_PII_CATALOG_FILE") or None
+if HUSH_PII_CATALOG_FILE and not Path(HUSH_PII_CATALOG_FILE).is_file():
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"HUSH_PII_CATALOG_FILE: no file at {HUSH_PII_CATALOG_FILE}")
+# Retention: how often the purge runs (seconds), and rows per batch.
+HUSH_RETENTION_INTERVAL = env_int("HUSH_RETENTION_INTERVAL", 24 * 3600, minimum=5)
+HUSH_RETENTION_BATCH = env_int("HUSH_RETENTION_BATCH", 50_000, minimum=100)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEV else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -227,6 +248,8 @@ CELERY_BEAT_SCHEDULE = {
                           "schedule": float(HUSH_DOI_PURGE_INTERVAL)},
     "expire-exports": {"task": "preferences.tasks.expire_exports",
                        "schedule": float(HUSH_EXPORT_EXPIRE_INTERVAL)},
+    "retention-purge": {"task": "anonymizer.tasks.retention_purge",
+                        "schedule": float(HUSH_RETENTION_INTERVAL)},
 }
 
 LOGGING = {

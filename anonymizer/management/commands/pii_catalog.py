@@ -1,0 +1,73 @@
+import json
+
+from django.core.management.base import BaseCommand
+
+from anonymizer import catalog
+
+
+def _entry_dict(entry: catalog.Entry) -> dict:
+    return {
+        "key": entry.key,
+        "database": entry.database or "default",
+        "table": entry.db_table,
+        "subject": entry.subject,
+        "subject_by": entry.subject_by if entry.subject else None,
+        "erase_rows": entry.erase_rows,
+        "retention_days": None if entry.retention is None else entry.retention.days,
+        "timestamp": entry.timestamp,
+        "description": entry.description,
+        "fields": [{"name": f.name, "category": f.category.value, "erase": f.erase,
+                    "retain": f.retain, "kind": f.kind, "level": f.level, "note": f.note}
+                   for f in entry.fields],
+    }
+
+
+def catalog_as_dict() -> dict:
+    """The catalog's structure (no data): entries, and models reviewed as not PII."""
+    return {"entries": [_entry_dict(e) for e in sorted(catalog.entries(),
+                                                       key=lambda e: (e.external, e.key))],
+            "not_pii": catalog.reviewed()}
+
+
+class Command(BaseCommand):
+    help = "Print the PII catalog: what personal data is stored where, and what erasure " \
+           "and retention do to it."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--json", action="store_true", help="print it as JSON")
+
+    def handle(self, *args, json=False, **options):
+        data = catalog_as_dict()
+        if json:
+            self.stdout.write(_json.dumps(data, indent=2))
+            return
+        for entry in data["entries"]:
+            where = entry["table"] if entry["database"] == "default" \
+                else f"{entry['database']}:{entry['table']}"
+            self.stdout.write(f"{entry['key']}  ({where})")
+            if entry["description"]:
+                self.stdout.write(f"  {' '.join(entry['description'].split())}")
+            if entry["subject"]:
+                how = "rows deleted" if entry["erase_rows"] else "fields transformed" \
+                    if any(f["erase"] for f in entry["fields"]) else "kept"
+                self.stdout.write(f"  subject: {entry['subject']} = {entry['subject_by']}; "
+                                  f"on erasure: {how}")
+            else:
+                self.stdout.write("  subject: not linked to a subject (erasure skips it)")
+            if entry["retention_days"] is not None:
+                self.stdout.write(f"  retention: {entry['retention_days']} days after "
+                                  f"{entry['timestamp']}")
+            for f in entry["fields"]:
+                kind = f" [{f['kind']}]" if f["kind"] else ""
+                erase = f["erase"] or "kept"
+                retain = f"; retention: {f['retain']}" if f["retain"] else ""
+                note = f"  ({f['note']})" if f["note"] else ""
+                self.stdout.write(f"    {f['name']:<16} {f['category']:<12}{kind} "
+                                  f"erasure: {erase}{retain}{note}")
+            self.stdout.write("")
+        self.stdout.write("Reviewed, no personal data:")
+        for label, reason in sorted(data["not_pii"].items()):
+            self.stdout.write(f"  {label}: {reason}")
+
+
+_json = json
