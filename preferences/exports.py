@@ -65,8 +65,11 @@ def _hush_rows(entry, subject) -> list[dict]:
                and f.name not in catalogued]
     relations = [f.name for f in model._meta.concrete_fields
                  if isinstance(f, models.ForeignKey) and f.related_model is not Subject]
+    identifier = getattr(subject, entry.subject_by)
+    if identifier in (None, ""):
+        return []
     rows = []
-    for row in model.objects.filter(**{entry.subject: subject.public_id}):
+    for row in model.objects.filter(**{entry.subject: identifier}):
         out = {name: _plain(getattr(row, name)) for name in catalogued}
         out.update({name: _plain(getattr(row, name)) for name in context})
         for name in relations:

@@ -158,3 +158,28 @@ def webhook(db, receiver):
 
     return Destination.objects.create(name="crm", kind="webhook", url=receiver.url,
                                       secret="test-signing-secret")
+
+
+@pytest.fixture
+def purposes(db):
+    """The four example purposes (as seed_demo has them), by slug."""
+    from preferences.models import Purpose
+
+    rows = [
+        ("analytics", "Analytics", "We count page views.", "consent", False),
+        ("personalisation", "Personalisation", "We suggest things.", "legitimate_interest",
+         False),
+        ("partner_sharing", "Sharing with partners", "We share with ad partners.",
+         "legitimate_interest", True),
+        ("profiling", "Profiling", "We build a profile.", "consent", False),
+    ]
+    return {slug: Purpose.objects.create(slug=slug, name=name, description=description,
+                                         legal_basis=basis, is_sale_or_sharing=sharing,
+                                         position=i)
+            for i, (slug, name, description, basis, sharing) in enumerate(rows)}
+
+
+@pytest.fixture
+def carol(newsletter, offers):
+    """A subject in the US (opt-out jurisdiction)."""
+    return _subject("carol@example.net", "carol-3", [newsletter], country="US")
