@@ -50,7 +50,7 @@ def consent_filter(request, events: list, scrub, *, required: bool = False):
             out.append(scrub(event))
             answers.append({"outcome": capture.KEPT, "reason": "no_subject", "purpose": None})
             continue
-        answers.append(decision.as_dict())
+        answers.append(decision.answer)
         if decision.outcome == capture.KEPT:
             out.append(scrub(event))
         elif decision.outcome == capture.REDUCED:

@@ -11,6 +11,7 @@ purpose, outcome and reason.
 
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.db import connection
 
@@ -35,7 +36,9 @@ class Decision:
     purpose: str | None
     keep_fields: tuple[str, ...] = ()
 
-    def as_dict(self) -> dict:
+    @cached_property
+    def answer(self) -> dict:
+        """What the API answers for this decision (shared: never mutate it)."""
         return {"outcome": self.outcome, "reason": self.reason, "purpose": self.purpose}
 
 
@@ -45,6 +48,10 @@ def names_subject(event) -> bool:
 
 def subject_ref(event) -> tuple[str, str]:
     ref = event.get("subject")
+    if type(ref) is dict and len(ref) == 1:  # the common case, checked in one pass
+        for kind, value in ref.items():
+            if kind in SUBJECT_KINDS and type(value) is str and 0 < len(value) <= 320:
+                return kind, value
     if not (isinstance(ref, dict) and len(ref) == 1):
         raise BadEvent("subject must be an object with exactly one of id, external_id, email")
     (kind, value), = ref.items()
@@ -63,13 +70,13 @@ def _rule_for(config, *, environment: str, event_type: str, subject_pk: int | No
     return None
 
 
-def _purpose_of(event, config, rule_by_type) -> str:
+def _purpose_of(event, config) -> str:
     purpose = event.get("purpose")
     if purpose is None:
         event_type = event.get("type")
         if not isinstance(event_type, str) or not event_type:
             raise BadEvent("an event that names a subject needs a purpose or a type")
-        purpose = rule_by_type(event_type)
+        purpose = _rule_purpose(config, event_type)
         if purpose is None:
             raise UnknownPurpose(f"no purpose is configured for event type {event_type!r}; "
                                  "name a purpose or add a capture rule for the type")
@@ -79,68 +86,95 @@ def _purpose_of(event, config, rule_by_type) -> str:
     return purpose
 
 
-def validate(events: list, *, environment: str = "") -> None:
-    """Raise UnknownPurpose or BadEvent for the first event that cannot be decided,
-    before anything is decided or counted (a bad batch changes nothing)."""
-    decide(events, environment=environment, count=False)
-
-
 def decide(events: list, *, environment: str = "", count: bool = True) -> list[Decision | None]:
-    """A Decision for each event that names a subject (None for the others)."""
-    indexed = [(i, e) for i, e in enumerate(events) if names_subject(e)]
-    if not indexed:
-        return [None] * len(events)
-    config = consent_cache.config()
+    """A Decision for each event that names a subject (None for the others).
 
-    def rule_by_type(event_type):
-        for rule in config.rules:
-            if rule.event_type == event_type and rule.purpose_slug:
-                return rule.purpose_slug
-        for rule in config.rules:
-            if not rule.event_type and rule.purpose_slug:
-                return rule.purpose_slug
-        return None
-
-    prepared = []
-    for i, event in indexed:
-        ref = subject_ref(event)
-        purpose = _purpose_of(event, config, rule_by_type)
-        env = event.get("environment", environment)
-        if not isinstance(env, str):
-            raise BadEvent("environment must be a string")
-        prepared.append((i, ref, purpose, env, event.get("type") or ""))
-    states = consent_cache.subject_states([ref for _, ref, *_ in prepared])
+    One pass over the events: a subject this thread has seen since the last
+    change and an event naming its purpose cost a few dict lookups. Whatever the
+    pass could not decide (subjects not seen yet, rules) is decided after one
+    batched lookup.
+    """
     out: list[Decision | None] = [None] * len(events)
-    for (i, _, slug, env, event_type), state in zip(prepared, states, strict=True):
-        rule = _rule_for(config, environment=env, event_type=str(event_type),
-                         subject_pk=state.pk if state else None)
-        out[i] = _decision(config.purposes[slug], state, rule)
-    if count:
-        counter_add(Counter((d.purpose, d.outcome, d.reason) for d in out
-                            if d is not None and d.outcome != KEPT))
+    config = None
+    later = []  # (index, ref, purpose slug, environment, event type)
+    for i, event in enumerate(events):
+        if not (type(event) is dict and "subject" in event) and not names_subject(event):
+            continue
+        if config is None:
+            config = consent_cache.sync()
+            purposes, rules = config.purposes, config.rules
+            seen = consent_cache.seen_states()
+        ref = subject_ref(event)
+        slug = event.get("purpose")
+        if type(slug) is not str or slug not in purposes:
+            slug = _purpose_of(event, config)
+        env = event.get("environment", environment)
+        if type(env) is not str:
+            raise BadEvent("environment must be a string")
+        state = seen.get(ref)
+        if state is None or rules:
+            later.append((i, ref, slug, env, event.get("type") or ""))
+        else:
+            out[i] = _decision(purposes[slug], state, None)
+    if later:
+        states = consent_cache.subject_states([item[1] for item in later])
+        for (i, _, slug, env, event_type), state in zip(later, states, strict=True):
+            rule = _rule_for(config, environment=env, event_type=str(event_type),
+                             subject_pk=state.pk if state else None) if rules else None
+            out[i] = _decision(purposes[slug], state, rule)
+    if count and config is not None:
+        refused = Counter((d.purpose, d.outcome, d.reason) for d in out
+                          if d is not None and d.outcome != KEPT)
+        counter_add(refused)
     return out
 
 
+def _rule_purpose(config, event_type):
+    for rule in config.rules:
+        if rule.event_type == event_type and rule.purpose_slug:
+            return rule.purpose_slug
+    for rule in config.rules:
+        if not rule.event_type and rule.purpose_slug:
+            return rule.purpose_slug
+    return None
+
+
+_decisions: dict[tuple, Decision] = {}
+
+
+def _decided(outcome: str, reason: str, slug: str, keep_fields: tuple = ()) -> Decision:
+    """Decisions are immutable and few: one object per distinct answer."""
+    key = (outcome, reason, slug, keep_fields)
+    decision = _decisions.get(key)
+    if decision is None:
+        decision = _decisions.setdefault(key, Decision(outcome, reason, slug, keep_fields))
+    return decision
+
+
 def _decision(purpose, state, rule) -> Decision:
+    if rule is None and state is not None and not state.pending:
+        choice = state.choices.get(purpose.id)  # the hot path: no rule, a known subject
+        if choice is True:
+            return _decided(KEPT, "opted_in", purpose.slug)
     action = rule.action if rule else "enforce"
     keep_fields = rule.keep_fields if rule else ()
     if action == "keep":
-        return Decision(KEPT, "rule_keep", purpose.slug)
+        return _decided(KEPT, "rule_keep", purpose.slug)
     if action == "drop":
-        return Decision(DROPPED, "rule_drop", purpose.slug)
+        return _decided(DROPPED, "rule_drop", purpose.slug)
     refused = DROPPED if action == "enforce" else REDUCED
     if state is None:
-        return Decision(refused, "unknown_subject", purpose.slug, keep_fields)
+        return _decided(refused, "unknown_subject", purpose.slug, keep_fields)
     if state.pending:
-        return Decision(refused, "pending_confirmation", purpose.slug, keep_fields)
+        return _decided(refused, "pending_confirmation", purpose.slug, keep_fields)
     choice = state.choices.get(purpose.id)
     if choice is True:
-        return Decision(KEPT, "opted_in", purpose.slug)
+        return _decided(KEPT, "opted_in", purpose.slug)
     if choice is False:
-        return Decision(refused, "opted_out", purpose.slug, keep_fields)
+        return _decided(refused, "opted_out", purpose.slug, keep_fields)
     if jurisdictions.purpose_default(purpose, state.country):
-        return Decision(KEPT, "default_on", purpose.slug)
-    return Decision(refused, "not_opted_in", purpose.slug, keep_fields)
+        return _decided(KEPT, "default_on", purpose.slug)
+    return _decided(refused, "not_opted_in", purpose.slug, keep_fields)
 
 
 def reduce(event: dict, decision: Decision) -> dict:

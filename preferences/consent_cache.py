@@ -12,9 +12,17 @@ Every change forgets the subject's entry at once and again on commit, where it a
 leaves a short tombstone: a reader that loaded the old state before the commit
 cannot write it back (`cache.add` does nothing over a tombstone). Unknown
 identifiers are never cached, so a subject created a moment ago is found.
+
+In front of the shared cache, each process keeps the states it has seen. A batch
+starts with one round trip that reads the config generation and a change counter;
+every change bumps the counter (at once and on commit) and logs its subject's pk
+under the new number, so the process evicts exactly the subjects changed since
+its last batch (or everything, if the log has a gap). A change that has committed
+is therefore seen by the next batch in every process.
 """
 
 import hashlib
+import threading
 import uuid
 from dataclasses import dataclass
 
@@ -29,6 +37,9 @@ TTL = 300
 TOMBSTONE_TTL = 10
 TOMBSTONE = "gone"
 GENERATION_KEY = "hush:capture:generation"
+VERSION_KEY = "hush:consent:version"
+EPOCH_KEY = "hush:consent:epoch"  # new whenever the shared cache lost its keys
+LOCAL_MAX = 200_000  # identifiers remembered per process
 
 
 @dataclass(frozen=True)
@@ -80,11 +91,84 @@ def _ident_key(kind: str, value: str) -> str:
     return f"hush:consent:{kind}:{value}"
 
 
+def _log_change(pk: int) -> None:
+    cache.add(VERSION_KEY, 0, None)
+    try:
+        version = cache.incr(VERSION_KEY)
+    except ValueError:  # evicted between add and incr: every process starts afresh
+        cache.set(VERSION_KEY, 1, None)
+        version = 1
+    cache.set(f"hush:consent:change:{version}", pk, TTL)
+
+
 def forget_subject(pk: int) -> None:
     """Call on every change to a subject's consent state, inside its transaction."""
     key = _state_key(pk)
     cache.delete(key)
-    transaction.on_commit(lambda: cache.set(key, TOMBSTONE, TOMBSTONE_TTL))
+    _log_change(pk)
+
+    def committed():
+        cache.set(key, TOMBSTONE, TOMBSTONE_TTL)
+        _log_change(pk)
+
+    transaction.on_commit(committed)
+
+
+class _Local(threading.local):
+    """This thread's view (per thread, so one thread's eviction can never race with
+    another's fill): identifier as given -> state, and the counters it matches."""
+
+    def __init__(self):
+        self.clear()
+
+    def clear(self):
+        self.epoch = None
+        self.version = None
+        self.states: dict[tuple, SubjectState] = {}
+        self.refs_by_pk: dict[int, list] = {}
+        self.config: tuple | None = None  # (generation, Config)
+
+    def remember(self, ref, state):
+        if len(self.states) >= LOCAL_MAX:
+            self.states.clear()
+            self.refs_by_pk.clear()
+        self.states[ref] = state
+        self.refs_by_pk.setdefault(state.pk, []).append(ref)
+
+    def evict(self, pk):
+        for ref in self.refs_by_pk.pop(pk, ()):
+            self.states.pop(ref, None)
+
+
+_local = _Local()
+
+
+def _sync() -> object:
+    """One round trip: bring this process's view up to date; returns the generation."""
+    values = cache.get_many([GENERATION_KEY, VERSION_KEY, EPOCH_KEY])
+    generation, version = values.get(GENERATION_KEY), values.get(VERSION_KEY) or 0
+    epoch = values.get(EPOCH_KEY)
+    if epoch is None:
+        cache.add(EPOCH_KEY, uuid.uuid4().hex, None)
+        epoch = cache.get(EPOCH_KEY)
+    if epoch != _local.epoch:
+        _local.clear()
+        _local.epoch = epoch
+    seen = _local.version
+    if seen is None or version < seen or version - seen > 1000:
+        _local.states.clear()
+        _local.refs_by_pk.clear()
+    elif version > seen:
+        keys = [f"hush:consent:change:{v}" for v in range(seen + 1, version + 1)]
+        changes = cache.get_many(keys)
+        if len(changes) < len(keys):  # a gap in the log: start afresh
+            _local.states.clear()
+            _local.refs_by_pk.clear()
+        else:
+            for pk in changes.values():
+                _local.evict(pk)
+    _local.version = version
+    return generation
 
 
 def _matches(state: SubjectState, kind: str, value: str) -> bool:
@@ -110,10 +194,35 @@ def _normalise(refs):
     return out
 
 
+def seen_states() -> dict:
+    """This thread's states by identifier as given (after `sync()`); read only."""
+    return _local.states
+
+
 def subject_states(refs: list[tuple[str, str]]) -> list[SubjectState | None]:
     """The state of each subject named by (kind, value), kind one of id, external_id,
-    email; None for a subject we do not know. Four cache round trips at most, and one
-    query for whatever the cache did not have."""
+    email; None for a subject we do not know. Call `sync()` first (once per batch).
+    What this process has seen costs a dict lookup; the rest, four cache round trips
+    at most and one query for whatever the shared cache did not have."""
+    out: list[SubjectState | None] = [None] * len(refs)
+    missing = []
+    states = _local.states
+    for i, ref in enumerate(refs):
+        state = states.get(ref)
+        if state is None:
+            missing.append(i)
+        else:
+            out[i] = state
+    if missing:
+        found = _shared_states([refs[i] for i in missing])
+        for i, state in zip(missing, found, strict=True):
+            out[i] = state
+            if state is not None:
+                _local.remember(refs[i], state)
+    return out
+
+
+def _shared_states(refs: list[tuple[str, str]]) -> list[SubjectState | None]:
     looked = _normalise(refs)
     wanted = {ref for ref in looked if ref[1] is not None}
     ident_keys = {ref: _ident_key(*ref) for ref in wanted}
@@ -179,16 +288,20 @@ def forget_config() -> None:
     transaction.on_commit(bump)
 
 
-def config() -> Config:
-    generation = cache.get(GENERATION_KEY)
+def sync() -> Config:
+    """Start a batch: one round trip checks what changed; returns the config."""
+    generation = _sync()
     if generation is None:
         cache.add(GENERATION_KEY, 1, None)
         generation = cache.get(GENERATION_KEY, 1)
+    if _local.config is not None and _local.config[0] == generation:
+        return _local.config[1]
     key = f"hush:capture:config:{generation}"
     value = cache.get(key)
     if value is None:
         value = _load_config()
         cache.add(key, value, TTL)
+    _local.config = (generation, value)
     return value
 
 
