@@ -176,7 +176,9 @@ class SubscriptionsChangeApi(BaseApi):
         @extend_schema_serializer(component_name="SubscriptionsChangeChange")
         class ChangeSerializer(StrictSerializer):
             topic = serializers.SlugField(max_length=64)
-            status = serializers.ChoiceField(choices=Subscription.Status.choices)
+            # Pending is only ever set by a double opt-in sign-up, never directly.
+            status = serializers.ChoiceField(choices=[
+                c for c in Subscription.Status.choices if c[0] != Subscription.Status.PENDING])
             paused_until = serializers.DateTimeField(required=False)
 
             def validate(self, data):

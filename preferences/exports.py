@@ -228,4 +228,10 @@ def exports_expire() -> int:
         if export.file_name:
             (_directory() / export.file_name).unlink(missing_ok=True)
         expired += 1
+    # A file whose request is gone (the subject was erased meanwhile) goes too.
+    known = set(DataExport.objects.exclude(file_name="").values_list("file_name", flat=True))
+    too_old = now.timestamp() - settings.HUSH_EXPORT_LINK_MAX_AGE
+    for path in _directory().glob("*.zip.enc"):
+        if path.name not in known and path.stat().st_mtime < too_old:
+            path.unlink(missing_ok=True)
     return expired

@@ -242,12 +242,16 @@ def signup(request):
                       rate=settings.HUSH_SIGNUP_RATE_PER_CLIENT, increment=True):
         return render(request, "preferences/link_rate_limited.html", status=429)
     language = translation.get_language()
-    services.subject_upsert(
-        actor=audit.SYSTEM, source=Source.SIGNUP,
-        email=form.cleaned_data["email"],
-        locale=language if language in dict(settings.LANGUAGES) else None,
-        subscriptions={slug: True for slug in form.cleaned_data["topics"]},
-        double_opt_in=True)
+    try:
+        services.subject_upsert(
+            actor=audit.SYSTEM, source=Source.SIGNUP,
+            email=form.cleaned_data["email"],
+            locale=language if language in dict(settings.LANGUAGES) else None,
+            subscriptions={slug: True for slug in form.cleaned_data["topics"]},
+            double_opt_in=True)
+    except (ValueError, services.NotFound):  # an address invalid once normalised; a topic gone
+        form.add_error("email", _("Enter a valid email address."))
+        return render(request, "preferences/signup.html", {"form": form}, status=400)
     return render(request, "preferences/signup_sent.html")
 
 

@@ -3,7 +3,8 @@
 from audit.models import AuditEvent
 from preferences.models import ApiKey, ConsentEvent, Subject, Subscription, Suppression
 
-ALL_SCOPES = ("subjects:read", "subjects:write", "consent:check", "deliveries:manage")
+ALL_SCOPES = ("subjects:read", "subjects:write", "consent:check", "deliveries:manage",
+              "events:ingest", "erasure")
 
 
 def error_of(response, status: int, code: str) -> dict:

@@ -127,3 +127,24 @@ def test_unconfirmed_sign_ups_are_deleted_after_the_window(signed_up, alice, sms
     assert not Subscription.objects.filter(subject=alice, topic=sms_alerts).exists()
     assert AuditEvent.objects.filter(action="subject.purged_unconfirmed",
                                      target_id=str(signed_up.public_id)).exists()
+
+
+def test_the_api_cannot_set_a_subscription_pending(api, alice, offers):
+    response = api("subjects:write").patch(
+        f"/api/v1/subjects/{alice.public_id}/subscriptions",
+        {"changes": [{"topic": "offers", "status": "pending"}]}, format="json")
+    assert response.status_code == 400
+    assert Subscription.objects.get(subject=alice, topic=offers).status == "subscribed"
+
+
+def test_a_pending_subject_is_never_allowed_a_purpose(purposes, newsletter):
+    subject, _ = services.subject_upsert(actor=audit.SYSTEM, source="signup",
+                                         email="eve@example.com", country="US",
+                                         subscriptions={"newsletter": True},
+                                         double_opt_in=True)
+    everyone = ["eve@example.com", str(subject.public_id)]
+    assert selectors.purpose_allowed(purpose=purposes["personalisation"],
+                                     recipients=everyone) == []
+    services.subject_confirm(subject=subject, topics=["newsletter"])
+    assert selectors.purpose_allowed(purpose=purposes["personalisation"],
+                                     recipients=everyone) == everyone

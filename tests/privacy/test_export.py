@@ -4,6 +4,7 @@ and the company's database, behind a signed, expiring, single-use link."""
 
 import io
 import json
+import os
 import re
 import zipfile
 from datetime import timedelta
@@ -157,3 +158,17 @@ def test_the_api_takes_an_access_request(api, alice, export_dir, mailoutbox):
     assert DataExport.objects.get(subject=alice).source == "api"
     assert api("subjects:read").post(
         f"/api/v1/subjects/{alice.public_id}/export").status_code == 403
+
+
+def test_a_file_left_by_an_erased_subject_goes_at_expiry(alice, export_dir, settings,
+                                                         django_capture_on_commit_callbacks):
+    export = request_export(alice, django_capture_on_commit_callbacks)
+    path = export_dir / export.file_name
+    alice.delete()  # erasure deletes the request row with the subject
+    assert path.exists()
+    assert exports.exports_expire() == 0
+    assert path.exists()  # not old enough yet
+    old = timezone.now().timestamp() - settings.HUSH_EXPORT_LINK_MAX_AGE - 1
+    os.utime(path, (old, old))
+    exports.exports_expire()
+    assert not path.exists()
