@@ -111,3 +111,20 @@ def test_gpc_turns_off_sale_and_sharing_once(purposes, newsletter, country):
     turn(dave, purposes["partner_sharing"], True)
     assert services.purposes_apply_gpc(subject=dave) == []
     assert states(dave)["partner_sharing"] is True
+
+
+def test_seed_demo_adds_the_four_example_purposes_once(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from preferences.models import Purpose
+
+    for _ in range(2):
+        call_command("seed_demo", stdout=StringIO())
+    rows = {p.slug: (p.legal_basis, p.is_sale_or_sharing, p.version)
+            for p in Purpose.objects.all()}
+    assert rows == {"analytics": ("consent", False, 1),
+                    "personalisation": ("legitimate_interest", False, 1),
+                    "partner_sharing": ("legitimate_interest", True, 1),
+                    "profiling": ("consent", False, 1)}
