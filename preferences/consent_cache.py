@@ -8,16 +8,16 @@ in production) and never stale once a change has committed.
   the subject's entry, so a stale mapping (an address that changed) is only a miss.
 - Purposes and capture rules: one entry per generation; any edit bumps the generation.
 
-Every change forgets the subject's entry at once and again on commit, where it also
-leaves a short tombstone: a reader that loaded the old state before the commit
-cannot write it back (`cache.add` does nothing over a tombstone). Unknown
+Every change, when it commits, replaces the subject's entry with a short
+tombstone: a reader that loaded the old state before the commit cannot write it
+back (`cache.add` does nothing over a tombstone). Unknown
 identifiers are never cached, so a subject created a moment ago is found.
 
 In front of the shared cache, each process keeps the states it has seen. A batch
 starts with one round trip that reads the config generation and a change counter;
-every change bumps the counter (at once and on commit) and logs its subject's pk
-under the new number, so the process evicts exactly the subjects changed since
-its last batch (or everything, if the log has a gap). A change that has committed
+every change bumps the counter on commit and logs its subject's pk under the new
+number, so the process evicts exactly the subjects changed since its last batch
+(or everything, if the log has a gap). A change that has committed
 is therefore seen by the next batch in every process.
 """
 
@@ -34,7 +34,7 @@ from django.db.models.signals import post_delete, post_save
 from preferences.crypto import email_digests
 
 TTL = 300
-TOMBSTONE_TTL = 10
+TOMBSTONE_TTL = 60  # also how long a change stays in the log a process catches up from
 TOMBSTONE = "gone"
 GENERATION_KEY = "hush:capture:generation"
 VERSION_KEY = "hush:consent:version"
@@ -91,25 +91,21 @@ def _ident_key(kind: str, value: str) -> str:
     return f"hush:consent:{kind}:{value}"
 
 
-def _log_change(pk: int) -> None:
-    cache.add(VERSION_KEY, 0, None)
-    try:
-        version = cache.incr(VERSION_KEY)
-    except ValueError:  # evicted between add and incr: every process starts afresh
-        cache.set(VERSION_KEY, 1, None)
-        version = 1
-    cache.set(f"hush:consent:change:{version}", pk, TTL)
-
-
 def forget_subject(pk: int) -> None:
-    """Call on every change to a subject's consent state, inside its transaction."""
-    key = _state_key(pk)
-    cache.delete(key)
-    _log_change(pk)
+    """Call on every change to a subject's consent state, inside its transaction.
 
+    Nothing happens before the commit: until then every reader sees the old state
+    in the database too. On commit, two round trips: bump the change counter, then
+    log the subject under the new number and leave the tombstone.
+    """
     def committed():
-        cache.set(key, TOMBSTONE, TOMBSTONE_TTL)
-        _log_change(pk)
+        try:
+            version = cache.incr(VERSION_KEY)
+        except ValueError:  # no counter yet (or evicted): processes start afresh
+            cache.add(VERSION_KEY, 0, None)
+            version = cache.incr(VERSION_KEY)
+        cache.set_many({_state_key(pk): TOMBSTONE,
+                        f"hush:consent:change:{version}": pk}, TOMBSTONE_TTL)
 
     transaction.on_commit(committed)
 

@@ -459,7 +459,7 @@ def purpose_set(*, subject: Subject, purpose: Purpose, granted: bool, source: st
                 "new": new_s, "source": source}
         outbox_write(subject=subject, event_type=EventType.PURPOSE_CHANGED, data=data)
         audit.record(actor=actor, action="purpose.changed", target=subject, details=data)
-        forget_subject(subject.pk)
+        forget_subject(subject.pk)  # also for the update() above, which sends no signal
     return True
 
 

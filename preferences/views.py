@@ -181,7 +181,7 @@ def _render_center(request, subject, *, errors=None, status=200, gpc=None):
         "channels": selectors.topics_by_channel(subject),
         "history": [e for e in history if e.kind != e.Kind.PURPOSE],
         "purposes": selectors.purpose_states(subject),
-        "purpose_history": [e for e in history if e.kind == e.Kind.PURPOSE],
+        "purpose_history": selectors.purpose_history(subject),
         "gpc": gpc,
         "export": DataExport.objects.filter(subject=subject).order_by("-requested_at").first(),
         "erasure": erasure,
