@@ -39,6 +39,14 @@ HUSH_LINK_RATE_PER_ADDRESS = env_str("HUSH_LINK_RATE_PER_ADDRESS", "3/h")
 HUSH_LINK_RATE_PER_CLIENT = env_str("HUSH_LINK_RATE_PER_CLIENT", "20/h")
 HUSH_AUDIT_SEAL_INTERVAL = env_int("HUSH_AUDIT_SEAL_INTERVAL", 2, minimum=1)
 HUSH_PREPARE_ONE_CLICK = env_bool("HUSH_PREPARE_ONE_CLICK", True)
+# Double opt-in: how long a confirmation link works; unconfirmed sign-ups are deleted after.
+HUSH_DOI_EXPIRY = env_int("HUSH_DOI_EXPIRY", 7 * 24 * 3600, minimum=60)
+HUSH_DOI_PURGE_INTERVAL = env_int("HUSH_DOI_PURGE_INTERVAL", 3600, minimum=5)
+HUSH_SIGNUP_RATE_PER_CLIENT = env_str("HUSH_SIGNUP_RATE_PER_CLIENT", "10/h")
+# "Download my data": encrypted files wait here (private: never under STATIC or MEDIA).
+HUSH_EXPORT_DIR = env_str("HUSH_EXPORT_DIR") or str(BASE_DIR / "var" / "exports")
+HUSH_EXPORT_LINK_MAX_AGE = env_int("HUSH_EXPORT_LINK_MAX_AGE", 48 * 3600, minimum=60)
+HUSH_EXPORT_EXPIRE_INTERVAL = env_int("HUSH_EXPORT_EXPIRE_INTERVAL", 600, minimum=5)
 
 # Feedback analytics: each release spends epsilon from a budget per period.
 HUSH_DP_EPSILON_PER_RELEASE = env_float("HUSH_DP_EPSILON_PER_RELEASE", 1.0, minimum=0.01)
@@ -282,6 +290,10 @@ CELERY_BEAT_SCHEDULE = {
                          "schedule": HUSH_SWEEP_INTERVAL},
     "sweep-erasures": {"task": "anonymizer.tasks.sweep_erasures",
                        "schedule": HUSH_SWEEP_INTERVAL},
+    "purge-unconfirmed": {"task": "preferences.tasks.purge_unconfirmed",
+                          "schedule": float(HUSH_DOI_PURGE_INTERVAL)},
+    "expire-exports": {"task": "preferences.tasks.expire_exports",
+                       "schedule": float(HUSH_EXPORT_EXPIRE_INTERVAL)},
     "retention-purge": {"task": "anonymizer.tasks.retention_purge",
                         "schedule": float(HUSH_RETENTION_INTERVAL)},
 }

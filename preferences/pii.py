@@ -11,10 +11,15 @@ from datetime import timedelta
 from anonymizer.catalog import Category, PiiField, not_pii, register
 from preferences.models import (
     ApiKey,
+    CaptureCount,
+    CaptureRule,
     ConsentEvent,
+    DataExport,
     Delivery,
     Destination,
     Feedback,
+    Purpose,
+    PurposeConsent,
     Subject,
     Subscription,
     Suppression,
@@ -113,3 +118,24 @@ register(
 )
 
 not_pii(Topic, reason="the company's own topic names and descriptions")
+
+
+register(
+    PurposeConsent, subject="subject__public_id", erase_rows=True, fields=[],
+    description="A subject's privacy choice per purpose: personal by association, deleted "
+                "on erasure.",
+)
+
+register(
+    DataExport, subject="subject__public_id", erase_rows=True, fields=[],
+    description="\"Download my data\" requests; the file itself is encrypted and deleted "
+                "after download or expiry.",
+)
+
+register(
+    CaptureRule, subject="subject__public_id", erase_rows=True, fields=[],
+    description="Capture rules; one naming a subject (a test account) goes with it.",
+)
+
+not_pii(Purpose, reason="the company's own purpose names and descriptions")
+not_pii(CaptureCount, reason="counters per purpose, outcome and reason; nothing of a person")

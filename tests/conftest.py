@@ -173,3 +173,28 @@ def admin_client(client, admin_user):
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return client
+
+
+@pytest.fixture
+def purposes(db):
+    """The four example purposes (as seed_demo has them), by slug."""
+    from preferences.models import Purpose
+
+    rows = [
+        ("analytics", "Analytics", "We count page views.", "consent", False),
+        ("personalisation", "Personalisation", "We suggest things.", "legitimate_interest",
+         False),
+        ("partner_sharing", "Sharing with partners", "We share with ad partners.",
+         "legitimate_interest", True),
+        ("profiling", "Profiling", "We build a profile.", "consent", False),
+    ]
+    return {slug: Purpose.objects.create(slug=slug, name=name, description=description,
+                                         legal_basis=basis, is_sale_or_sharing=sharing,
+                                         position=i)
+            for i, (slug, name, description, basis, sharing) in enumerate(rows)}
+
+
+@pytest.fixture
+def carol(newsletter, offers):
+    """A subject in the US (opt-out jurisdiction)."""
+    return _subject("carol@example.net", "carol-3", [newsletter], country="US")

@@ -6,7 +6,7 @@ from django.db import transaction
 
 import audit
 from audit.roles import PRIVACY_OFFICER
-from preferences.models import Source, Topic
+from preferences.models import Purpose, Source, Topic
 from preferences.selectors import subject_by_email
 from preferences.services import subject_upsert
 
@@ -18,6 +18,17 @@ TOPICS = [
     ("events", "Events", "Invitations to webinars and meet-ups.", "email", False),
     ("delivery-sms", "Delivery alerts", "A text message when your order ships.", "sms", False),
     ("app-tips", "Tips in the app", "Occasional tips as push notifications.", "push", False),
+]
+PURPOSES = [
+    ("analytics", "Analytics", "We count how our site and emails are used (pages viewed, "
+     "links clicked) to improve them.", "consent", False),
+    ("personalisation", "Personalisation", "We use what you read and buy to suggest things "
+     "you may like.", "legitimate_interest", False),
+    ("partner_sharing", "Sharing with partners", "We share data about your activity with "
+     "advertising partners (a \"sale or sharing\" under US state laws).",
+     "legitimate_interest", True),
+    ("profiling", "Profiling", "We build a profile of your interests from your activity to "
+     "decide which offers you see.", "consent", False),
 ]
 SUBJECTS = [
     ("demo@example.com", "demo-1", "en", "GB"),
@@ -37,6 +48,11 @@ class Command(BaseCommand):
                 "name": name, "description": description, "channel": channel,
                 "default_subscribed": default, "position": position,
             })
+        for position, (slug, name, description, basis, sharing) in enumerate(PURPOSES):
+            purpose = Purpose.objects.filter(slug=slug).first() or Purpose(slug=slug)
+            purpose.name, purpose.description, purpose.legal_basis = name, description, basis
+            purpose.is_sale_or_sharing, purpose.position = sharing, position
+            purpose.save()
         every_topic = {slug: True for slug, *_ in TOPICS}
         for email, external_id, locale, country in SUBJECTS:
             subscriptions = every_topic if email == "demo@example.com" else None
@@ -44,7 +60,8 @@ class Command(BaseCommand):
                 subject_upsert(actor=audit.SYSTEM, source=Source.IMPORT, email=email,
                                external_id=external_id, locale=locale, country=country,
                                subscriptions=subscriptions)
-        self.stdout.write(f"{len(TOPICS)} topics, {len(SUBJECTS)} subjects "
+        self.stdout.write(f"{len(TOPICS)} topics, {len(PURPOSES)} purposes, "
+                          f"{len(SUBJECTS)} subjects "
                           "(demo@example.com subscribed to every topic)")
 
         User = get_user_model()
