@@ -4,7 +4,12 @@ subject, and what erasure and retention do to each field.
 Apps declare their entries in a `pii.py` module (found at start-up by
 `AnonymizerConfig.ready`); erasure, retention, `pii_audit` and `pii_catalog` read
 them from here and nowhere else, so a field that is not catalogued is a finding,
-not a silent leak.
+not a silent leak. Tables in the company's own databases are declared in the file
+named by `HUSH_PII_CATALOG_FILE` (see `anonymizer.catalog_file`), or in code with
+`register_external`.
+
+A model that holds text but no personal data is declared with `not_pii(model,
+reason=...)`, so the test that every model was looked at stays meaningful.
 """
 
 from __future__ import annotations
@@ -12,6 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
+
+# The transform names a catalog entry may use (`anonymizer.core.transforms.TRANSFORMS`).
+TRANSFORM_NAMES = frozenset({"null", "redact", "mask", "pseudonymise", "tokenize",
+                             "generalize", "delete"})
+SUBJECT_IDENTIFIERS = frozenset({"email_digest", "email", "external_id", "public_id"})
 
 
 class Category(StrEnum):
@@ -32,14 +42,30 @@ class PiiField:
     `erase` and `retain` name transforms from `anonymizer.core.transforms`
     (`null`, `redact`, `pseudonymise`, `generalize`, `mask`, `delete`, ...);
     `kind` is the detection kind the transform treats the value as (EMAIL,
-    IP_ADDRESS, DATE_OF_BIRTH, ...), where the transform needs one.
+    IP_ADDRESS, DATE_OF_BIRTH, ...), where the transform needs one; `level` is the
+    generalisation level (`"year"` for dates). `erase=None` means erasure keeps the
+    value on purpose (`note` says why: the suppression digest, staff data, ...).
+    `retain="delete"` on any field deletes the whole row when it is too old.
+    `null` on a text column that cannot be NULL stores the empty string.
     """
 
     name: str
     category: Category
-    erase: str = "null"
+    erase: str | None = "null"
     retain: str | None = None
     kind: str | None = None
+    level: str | None = None
+    note: str = ""
+
+    def __post_init__(self):
+        object.__setattr__(self, "category", Category(self.category))
+        for role in ("erase", "retain"):
+            name = getattr(self, role)
+            if name is not None and name not in TRANSFORM_NAMES:
+                raise ValueError(f"field {self.name!r}: unknown {role} transform {name!r} "
+                                 f"(one of {', '.join(sorted(TRANSFORM_NAMES))})")
+        if "generalize" in (self.erase, self.retain) and not self.kind:
+            raise ValueError(f"field {self.name!r}: generalize needs a kind (IP_ADDRESS, DATE...)")
 
 
 @dataclass(frozen=True)
@@ -47,9 +73,11 @@ class Entry:
     """A table holding personal data.
 
     `subject` is how a row is found for a subject: for a Hush model, an ORM lookup
-    path that equals the subject's `public_id` (`public_id`, `subject__public_id`,
-    ...); for an external table, a column compared with the identifier named by
-    `subject_by` (`email_digest`, `email`, `external_id` or `public_id`).
+    path that equals the subject's identifier named by `subject_by` (by default
+    its `public_id`: `public_id`, `subject__public_id`, ...); for an external
+    table, a column compared with the identifier named by `subject_by`
+    (`email_digest`, `email`, `external_id` or `public_id`). `subject=None`: rows
+    are not tied to a subject (erasure skips the entry; retention still applies).
     `erase_rows` deletes the subject's rows on erasure instead of transforming
     their fields. `retention` is how long a row may keep its fields as they are,
     counted from `timestamp`.
@@ -60,7 +88,7 @@ class Entry:
     subject: str | None
     model: type | None = None
     database: str | None = None     # external entries: a name from HUSH_EXTERNAL_DATABASES
-    table: str | None = None        # external entries: the table
+    table: str | None = None        # external entries: the table ("schema.table" allowed)
     subject_by: str = "public_id"
     erase_rows: bool = False
     retention: timedelta | None = None
@@ -72,17 +100,49 @@ class Entry:
     def external(self) -> bool:
         return self.model is None
 
+    @property
+    def db_table(self) -> str:
+        return self.table if self.external else self.model._meta.db_table
+
+    @property
+    def erasable(self) -> bool:
+        """Whether erasure has anything to do here."""
+        return self.subject is not None and (
+            self.erase_rows or any(f.erase is not None for f in self.fields))
+
+    @property
+    def deletes_rows_on_retention(self) -> bool:
+        return any(f.retain == "delete" for f in self.fields)
+
+    def field(self, name: str) -> PiiField:
+        for pii_field in self.fields:
+            if pii_field.name == name:
+                return pii_field
+        raise KeyError(f"{self.key} has no catalogued field {name!r}")
+
+    def column(self, name: str) -> str:
+        """The database column of a catalogued field (a Hush model's field name can
+        differ from its column, as a foreign key's does)."""
+        if self.external:
+            return name
+        return self.model._meta.get_field(name).column
+
 
 _entries: dict[str, Entry] = {}
+_reviewed: dict[str, str] = {}
 
 
-def register(model, *, fields, subject: str | None, erase_rows: bool = False,
-             retention: timedelta | None = None, timestamp: str | None = None,
-             description: str = "") -> Entry:
+def register(model, *, fields, subject: str | None, subject_by: str = "public_id",
+             erase_rows: bool = False, retention: timedelta | None = None,
+             timestamp: str | None = None, description: str = "") -> Entry:
     """Declare a Hush model's personal data (called from an app's `pii.py`)."""
+    if subject_by not in SUBJECT_IDENTIFIERS:
+        raise ValueError(f"subject_by must name a subject identifier, not {subject_by!r}")
     entry = Entry(key=model._meta.label_lower, model=model, fields=tuple(fields),
-                  subject=subject, erase_rows=erase_rows, retention=retention,
-                  timestamp=timestamp, description=description or (model.__doc__ or "").strip())
+                  subject=subject, subject_by=subject_by, erase_rows=erase_rows,
+                  retention=retention, timestamp=timestamp,
+                  description=description or (model.__doc__ or "").strip())
+    _check_model_entry(entry)
     return _add(entry)
 
 
@@ -90,8 +150,10 @@ def register_external(*, database: str, table: str, fields, subject: str, subjec
                       erase_rows: bool = False, retention: timedelta | None = None,
                       timestamp: str | None = None, description: str = "") -> Entry:
     """Declare a table in another PostgreSQL database (the company's own app)."""
-    if subject_by not in {"email_digest", "email", "external_id", "public_id"}:
+    if subject_by not in SUBJECT_IDENTIFIERS:
         raise ValueError(f"subject_by must name a subject identifier, not {subject_by!r}")
+    if not subject:
+        raise ValueError(f"external:{database}.{table}: needs the column that names the subject")
     entry = Entry(key=f"external:{database}.{table}", database=database, table=table,
                   fields=tuple(fields), subject=subject, subject_by=subject_by,
                   erase_rows=erase_rows, retention=retention, timestamp=timestamp,
@@ -99,11 +161,53 @@ def register_external(*, database: str, table: str, fields, subject: str, subjec
     return _add(entry)
 
 
+def not_pii(model, *, reason: str) -> None:
+    """Declare that a model's text columns were reviewed and hold no personal data."""
+    if not reason.strip():
+        raise ValueError(f"{model._meta.label_lower}: say why it holds no personal data")
+    _reviewed[model._meta.label_lower] = reason
+
+
+def _check_model_entry(entry: Entry) -> None:
+    """Catch a typo in a `pii.py` at start-up rather than at the first erasure."""
+    from django.core.exceptions import FieldDoesNotExist
+
+    meta = entry.model._meta
+    for pii_field in entry.fields:
+        try:
+            model_field = meta.get_field(pii_field.name)
+        except FieldDoesNotExist:
+            raise ValueError(f"{entry.key}: no field {pii_field.name!r}") from None
+        if "null" in (pii_field.erase, pii_field.retain) and not model_field.null \
+                and not (model_field.blank and _is_text(model_field)):
+            raise ValueError(f"{entry.key}.{pii_field.name}: cannot be nulled "
+                             "(neither NULL nor a blank text field)")
+    if entry.timestamp is not None:
+        try:
+            meta.get_field(entry.timestamp)
+        except FieldDoesNotExist:
+            raise ValueError(f"{entry.key}: no timestamp field {entry.timestamp!r}") from None
+
+
+def _is_text(model_field) -> bool:
+    return model_field.get_internal_type() in {"CharField", "TextField", "SlugField",
+                                               "EmailField", "URLField"}
+
+
 def _add(entry: Entry) -> Entry:
     if entry.retention is not None and entry.timestamp is None:
         raise ValueError(f"{entry.key}: a retention period needs a timestamp column")
+    if entry.retention is not None and not any(f.retain for f in entry.fields):
+        raise ValueError(f"{entry.key}: a retention period needs a field with a retain transform")
+    names = [f.name for f in entry.fields]
+    if len(names) != len(set(names)):
+        raise ValueError(f"{entry.key}: a field is catalogued twice")
     _entries[entry.key] = entry
     return entry
+
+
+def unregister(key: str) -> None:
+    _entries.pop(key, None)
 
 
 def entries() -> list[Entry]:
@@ -112,3 +216,42 @@ def entries() -> list[Entry]:
 
 def entry(key: str) -> Entry:
     return _entries[key]
+
+
+def reviewed() -> dict[str, str]:
+    """Models declared free of personal data: label -> reason."""
+    return dict(_reviewed)
+
+
+def entry_for_table(table: str, *, database: str | None = None) -> Entry | None:
+    """The entry for a table (`database=None`: Hush's own database)."""
+    for candidate in _entries.values():
+        if candidate.database == database and candidate.db_table == table:
+            return candidate
+    return None
+
+
+# --- for people: pii_catalog and the console ---------------------------------------
+
+def _entry_dict(entry: Entry) -> dict:
+    return {
+        "key": entry.key,
+        "database": entry.database or "default",
+        "table": entry.db_table,
+        "subject": entry.subject,
+        "subject_by": entry.subject_by if entry.subject else None,
+        "erase_rows": entry.erase_rows,
+        "retention_days": None if entry.retention is None else entry.retention.days,
+        "timestamp": entry.timestamp,
+        "description": entry.description,
+        "fields": [{"name": f.name, "category": f.category.value, "erase": f.erase,
+                    "retain": f.retain, "kind": f.kind, "level": f.level, "note": f.note}
+                   for f in entry.fields],
+    }
+
+
+def describe() -> dict:
+    """The catalog's structure (no data): entries, and models reviewed as not PII."""
+    return {"entries": [_entry_dict(e) for e in sorted(entries(),
+                                                       key=lambda e: (e.external, e.key))],
+            "not_pii": reviewed()}

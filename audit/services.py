@@ -2,16 +2,15 @@
 
 import hashlib
 import json
-import re
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+import anonymizer
 from audit.models import AuditEvent, ChainHead
 
 SEAL_BATCH = 5000
 _PII_KEYS = {"email", "e-mail", "phone", "name", "first_name", "last_name", "address", "ip"}
-_EMAIL_LIKE = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
 
 
 class System:
@@ -58,8 +57,8 @@ def _check_no_pii(details: dict) -> None:
                 stack.append(inner)
         elif isinstance(value, list | tuple):
             stack.extend(value)
-        elif isinstance(value, str) and _EMAIL_LIKE.search(value):
-            raise ValueError("audit details may not carry an email address")
+        elif isinstance(value, str) and (found := anonymizer.detect(value)):
+            raise ValueError(f"audit details may not carry personal data ({found[0].kind})")
 
 
 def audit_record(*, actor, action: str, target=None, details: dict | None = None) -> AuditEvent:

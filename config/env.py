@@ -7,6 +7,8 @@ message, so a bad deployment fails loudly instead of running half-configured.
 import base64
 import binascii
 import os
+import re
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -53,6 +55,21 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     return value
 
 
+def env_float(name: str, default: float, *, minimum: float | None = None) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ImproperlyConfigured(f"{name} must be a finite number, got {raw!r}")
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:
@@ -75,3 +92,35 @@ def env_fernet_keys(name: str, keys: list[str]) -> list[str]:
             raise ImproperlyConfigured(f"{name}: key {position} is not a Fernet key "
                                        "(32 url-safe base64-encoded bytes)")
     return keys
+
+
+_DB_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
+
+
+def env_database_urls(name: str) -> dict[str, str]:
+    """`label=postgres://...,other=postgres://...`: the company's own PostgreSQL
+    databases, by a short label. A comma inside a URL must be percent-encoded."""
+    raw = os.environ.get(name, "").strip()
+    urls: dict[str, str] = {}
+    if not raw:
+        return urls
+    for position, item in enumerate(raw.split(","), 1):
+        label, sep, url = item.strip().partition("=")
+        label, url = label.strip(), url.strip()
+        if not sep or not _DB_NAME.fullmatch(label):
+            raise ImproperlyConfigured(
+                f"{name}: item {position} must be label=postgres://... with a lower-case "
+                "label (letters, digits, _)")
+        if label == "default" or label in urls:
+            raise ImproperlyConfigured(f"{name}: label {label!r} is reserved or repeated")
+        parts = urlsplit(url)
+        try:
+            parts.port  # noqa: B018 (raises on a malformed port)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {label!r} has a malformed port") from None
+        if parts.scheme not in {"postgres", "postgresql"} or not parts.hostname \
+                or not parts.path.strip("/"):
+            raise ImproperlyConfigured(
+                f"{name}: {label!r} must be a postgres://user@host:port/dbname URL")
+        urls[label] = url
+    return urls

@@ -1,21 +1,54 @@
-"""Logging filters. Link tokens are capabilities (whoever holds one can
-unsubscribe that person), so request paths are logged without them."""
+"""Logging filters: nothing personal and no capability reaches a log line.
+
+Link tokens are capabilities (whoever holds one can unsubscribe that person), so
+request paths are logged without them; and every message, traceback and stack
+is passed through the anonymizer before any handler writes it.
+"""
 
 import logging
 import re
 
 _TOKEN_IN_PATH = re.compile(r"/(u|p)/[^/\s\"']+")
+_formatter = logging.Formatter()
 
 
 def redact_tokens(text: str) -> str:
     return _TOKEN_IN_PATH.sub(r"/\1/[token]", text)
 
 
+def _freeze_message(record: logging.LogRecord) -> None:
+    """Merge the arguments into the message once, so filters see what is written."""
+    if record.args:
+        record.msg = record.getMessage()
+        record.args = None
+
+
 class RedactLinkTokens(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            record.msg = record.getMessage()
-            record.args = None
+        _freeze_message(record)
         if isinstance(record.msg, str):
             record.msg = redact_tokens(record.msg)
+        return True
+
+
+class RedactPersonalData(logging.Filter):
+    """Emails, phones, addresses, cards, secrets ... become labels such as [EMAIL].
+
+    Tracebacks are formatted here (exc_text), because an exception message often
+    quotes the value that failed: `invalid email 'alice@example.com'`.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from anonymizer import redact
+
+        _freeze_message(record)
+        if not isinstance(record.msg, str):
+            record.msg = str(record.msg)
+        record.msg = redact(record.msg)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = _formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True

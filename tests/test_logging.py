@@ -1,6 +1,9 @@
+import io
 import logging
 
-from config.logging import RedactLinkTokens, redact_tokens
+import pytest
+
+from config.logging import RedactLinkTokens, RedactPersonalData, redact_tokens
 
 
 def test_it_removes_link_tokens_from_paths():
@@ -34,3 +37,54 @@ def test_the_request_log_carries_no_token(client, alice, newsletter, caplog):
 def test_every_configured_handler_redacts(settings):
     handlers = settings.LOGGING["handlers"]
     assert handlers and all("redact_tokens" in h.get("filters", []) for h in handlers.values())
+
+
+def test_every_configured_handler_removes_personal_data(settings):
+    handlers = settings.LOGGING["handlers"]
+    assert all("redact_pii" in h.get("filters", []) for h in handlers.values())
+
+
+SEEDED = {
+    "email": "alice.liddell@example.com",
+    "phone": "+44 20 7946 0958",
+    "card": "4111 1111 1111 1111",
+    "ip": "203.0.113.77",
+    "secret": "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+}
+
+
+@pytest.fixture
+def console_output():
+    """What Hush's configured console handler actually writes."""
+    handler = next(h for h in logging.getLogger().handlers
+                   if any(isinstance(f, RedactPersonalData) for f in h.filters))
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    try:
+        yield stream
+    finally:
+        handler.setStream(previous)
+
+
+@pytest.mark.parametrize("logger_name", ["preferences.services", "django.request", "celery.task"])
+def test_seeded_pii_never_reaches_a_log_line(console_output, logger_name):
+    logger = logging.getLogger(logger_name)
+    logger.warning("subject %s called from %s with card %s", SEEDED["email"], SEEDED["phone"],
+                   SEEDED["card"])
+    logger.warning(f"login from {SEEDED['ip']} with api_key={SEEDED['secret']}")
+    try:
+        raise ValueError(f"invalid address {SEEDED['email']!r}")
+    except ValueError:
+        logger.exception("upsert failed")
+    written = console_output.getvalue()
+    assert "upsert failed" in written and "ValueError" in written and "[EMAIL]" in written
+    for value in SEEDED.values():
+        assert value not in written
+    assert "liddell" not in written and "7946" not in written and "1111" not in written
+
+
+def test_a_request_for_a_path_holding_an_address_logs_it_redacted(client, console_output):
+    assert client.get("/lists/alice.liddell@example.com/").status_code == 404
+    written = console_output.getvalue()
+    assert "Not Found: /lists/[EMAIL]/" in written
+    assert "liddell" not in written

@@ -208,3 +208,31 @@ def test_each_answer_carries_its_own_subjects_preference_link(client, alice, bob
         token = page.split('href="')[-1].split('"')[0].rstrip("/").rsplit("/", 1)[1]
         assert read_preferences_token(token) == subject.public_id
         assert "hush-preferences-url-slot" not in page
+
+
+def test_the_answer_offers_a_comment_box(client, url):
+    page = client.post(url, ONE_CLICK).content.decode()
+    assert 'name="comment"' in page and 'maxlength="1000"' in page
+
+
+def test_a_comment_is_stored_only_redacted(client, alice, newsletter, url):
+    comment = ("Too many mails to alice.liddell@example.com, call me on +44 20 7946 0958 "
+               "if you must")
+    response = client.post(url, {**ONE_CLICK, "reason": "too_frequent", "comment": comment})
+    assert response.status_code == 200
+    feedback = Feedback.objects.get()
+    assert feedback.reason == "too_frequent"
+    assert feedback.comment.startswith("Too many mails to [EMAIL], call me on [PHONE]")
+    assert "liddell" not in feedback.comment and "7946" not in feedback.comment
+
+
+def test_a_comment_without_a_reason_counts_as_another_reason(client, alice, url):
+    client.post(url, {**ONE_CLICK, "comment": "just stop"})
+    assert Feedback.objects.get().reason == "other"
+
+
+def test_a_comment_too_long_is_a_400_and_changes_nothing(client, alice, newsletter, url):
+    response = client.post(url, {**ONE_CLICK, "reason": "other", "comment": "x" * 1001})
+    assert response.status_code == 400
+    assert not Feedback.objects.exists()
+    assert status_of(alice, newsletter) == "subscribed"

@@ -1,0 +1,141 @@
+"""The preferences app's personal data, for the PII catalog (`anonymizer.catalog`).
+
+Erasure keeps a Subject row as an empty tombstone named only by its opaque
+`public_id` (audit events and erasure reports point at it) and removes every
+way back to the person: email, digest, external id, locale, country. The keyed
+digest lives on in the Suppression list so the address is never mailed again.
+"""
+
+from datetime import timedelta
+
+from anonymizer.catalog import Category, PiiField, not_pii, register
+from preferences.models import (
+    ApiKey,
+    CaptureCount,
+    CaptureRule,
+    ConsentEvent,
+    DataExport,
+    Delivery,
+    Destination,
+    Feedback,
+    Purpose,
+    PurposeConsent,
+    Subject,
+    Subscription,
+    Suppression,
+    Topic,
+)
+
+# How long a delivery keeps its payload and error text: far past the 48 h after
+# which it is given up, long enough for staff to look into a failure.
+DELIVERY_RETENTION = timedelta(days=30)
+# Feedback comments feed analytics; a year is enough to compare seasons.
+FEEDBACK_RETENTION = timedelta(days=365)
+
+register(
+    Subject, subject="public_id",
+    fields=[
+        # Encrypted at rest; pii_audit sees ciphertext. Erasure removes it.
+        PiiField("email", Category.CONTACT, erase="null", kind="EMAIL"),
+        # Keyed HMAC of the address: still identifies the person while on the row;
+        # the Suppression list keeps its own copy.
+        PiiField("email_digest", Category.IDENTIFIER, erase="null"),
+        # The company's id for the person: the way back into its systems.
+        PiiField("external_id", Category.IDENTIFIER, erase="null"),
+        PiiField("locale", Category.DEMOGRAPHIC, erase="null"),
+        PiiField("country", Category.LOCATION, erase="null"),
+    ],
+    description="A person we may email. Kept after erasure as an empty row named "
+                "by its opaque id; no retention while the person is a subscriber.",
+)
+
+register(
+    Subscription, subject="subject__public_id", erase_rows=True, fields=[],
+    description="A subject's choice per topic: personal by association, deleted on erasure.",
+)
+
+register(
+    ConsentEvent, subject="subject__public_id", erase_rows=True, fields=[],
+    description="Consent history: deleted on erasure; the audit trail keeps the "
+                "opaque record of each change.",
+)
+
+register(
+    Delivery, subject="subject_key", timestamp="created_at", retention=DELIVERY_RETENTION,
+    fields=[
+        # The payload carries the subject's external id (never the email: added
+        # at send time). Redacted, not nulled: the column is NOT NULL JSON.
+        PiiField("payload", Category.IDENTIFIER, erase="redact", retain="redact",
+                 note="carries subject.external_id"),
+        # A receiver's error text: free text we do not control.
+        PiiField("last_error", Category.FREE_TEXT, erase="null", retain="null"),
+    ],
+    description="An event for one destination (the outbox). `subject_key` is the "
+                "opaque id and survives the subject; the payload is redacted after "
+                f"{DELIVERY_RETENTION.days} days.",
+)
+
+register(
+    Feedback, subject=None, timestamp="created_at", retention=FEEDBACK_RETENTION,
+    fields=[
+        # Two letters: coarse enough for the analytics it feeds, kept as is.
+        PiiField("country", Category.LOCATION, erase=None,
+                 note="not linked to a subject; coarse; feeds the analytics"),
+        # Stored only after redaction, but a person typed it: dropped after a year.
+        PiiField("comment", Category.FREE_TEXT, erase=None, retain="null",
+                 note="stored redacted; not linked to a subject"),
+    ],
+    description="Why someone left. Not linked to a subject, so erasure cannot find "
+                "it; retention drops the free-text comment after a year.",
+)
+
+register(
+    Suppression, subject="email_digest", subject_by="email_digest",
+    fields=[PiiField("email_digest", Category.IDENTIFIER, erase=None,
+                     note="kept on erasure so the address is never mailed again")],
+    description="Addresses that must never be mailed, as keyed digests; outlives erasure.",
+)
+
+register(
+    ApiKey, subject=None,
+    fields=[
+        # Chosen by staff; could be a colleague's name.
+        PiiField("name", Category.IDENTIFIER, erase=None, note="staff data"),
+        PiiField("hashed_key", Category.CREDENTIAL, erase=None, note="a hash, not the key"),
+        PiiField("id", Category.CREDENTIAL, erase=None, note="prefix and hash"),
+    ],
+    description="API keys of the company's mailer and apps (staff data, not subjects').",
+)
+
+register(
+    Destination, subject=None,
+    fields=[
+        # A webhook URL can embed a token or basic-auth credentials.
+        PiiField("url", Category.CREDENTIAL, erase=None, note="configuration"),
+        PiiField("secret", Category.CREDENTIAL, erase=None, note="encrypted at rest"),
+    ],
+    description="Downstream systems and their credentials (configuration, not subjects').",
+)
+
+not_pii(Topic, reason="the company's own topic names and descriptions")
+
+
+register(
+    PurposeConsent, subject="subject__public_id", erase_rows=True, fields=[],
+    description="A subject's privacy choice per purpose: personal by association, deleted "
+                "on erasure.",
+)
+
+register(
+    DataExport, subject="subject__public_id", erase_rows=True, fields=[],
+    description="\"Download my data\" requests; the file itself is encrypted and deleted "
+                "after download or expiry.",
+)
+
+register(
+    CaptureRule, subject="subject__public_id", erase_rows=True, fields=[],
+    description="Capture rules; one naming a subject (a test account) goes with it.",
+)
+
+not_pii(Purpose, reason="the company's own purpose names and descriptions")
+not_pii(CaptureCount, reason="counters per purpose, outcome and reason; nothing of a person")
