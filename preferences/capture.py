@@ -104,6 +104,7 @@ def decide(events: list, *, environment: str = "", count: bool = True) -> list[D
             config = consent_cache.sync()
             purposes, rules = config.purposes, config.rules
             seen = consent_cache.seen_states()
+            opted_in = {p.id: _decided(KEPT, "opted_in", slug) for slug, p in purposes.items()}
         ref = subject_ref(event)
         slug = event.get("purpose")
         if type(slug) is not str or slug not in purposes:
@@ -114,8 +115,12 @@ def decide(events: list, *, environment: str = "", count: bool = True) -> list[D
         state = seen.get(ref)
         if state is None or rules:
             later.append((i, ref, slug, env, event.get("type") or ""))
+            continue
+        purpose = purposes[slug]
+        if not state.pending and state.choices.get(purpose.id) is True:
+            out[i] = opted_in[purpose.id]  # the common case, without a call
         else:
-            out[i] = _decision(purposes[slug], state, None)
+            out[i] = _decision(purpose, state, None)
     if later:
         states = consent_cache.subject_states([item[1] for item in later])
         for (i, _, slug, env, event_type), state in zip(later, states, strict=True):

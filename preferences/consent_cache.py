@@ -23,6 +23,7 @@ is therefore seen by the next batch in every process.
 
 import hashlib
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -33,7 +34,11 @@ from django.db.models.signals import post_delete, post_save
 
 from preferences.crypto import email_digests
 
-TTL = 300
+# Changes made through the services (and any ORM save or delete) are seen by the
+# next batch. Set-based writes that bypass them (erasure's updates) are seen once
+# these lifetimes pass: the shared entry's TTL, and how long a thread keeps its own.
+TTL = 60
+LOCAL_TTL = 60
 TOMBSTONE_TTL = 60  # also how long a change stays in the log a process catches up from
 TOMBSTONE = "gone"
 GENERATION_KEY = "hush:capture:generation"
@@ -118,6 +123,7 @@ class _Local(threading.local):
         self.clear()
 
     def clear(self):
+        self.filled_at = time.monotonic()
         self.epoch = None
         self.version = None
         self.states: dict[tuple, SubjectState] = {}
@@ -147,7 +153,7 @@ def _sync() -> object:
     if epoch is None:
         cache.add(EPOCH_KEY, uuid.uuid4().hex, None)
         epoch = cache.get(EPOCH_KEY)
-    if epoch != _local.epoch:
+    if epoch != _local.epoch or time.monotonic() - _local.filled_at > LOCAL_TTL:
         _local.clear()
         _local.epoch = epoch
     seen = _local.version

@@ -6,10 +6,9 @@ from preferences.models import CaptureRule, Purpose
 
 
 @pytest.fixture
-def staff(client, django_user_model):
-    user = django_user_model.objects.create_superuser("staff", password="x" * 16)
-    client.force_login(user)
-    return client
+def staff(admin_client):
+    """A superuser past the admin's second factor (tests/conftest.py)."""
+    return admin_client
 
 
 def test_it_edits_a_purposes_wording_and_bumps_its_version(staff, purposes):

@@ -186,3 +186,21 @@ def test_a_pending_subject_is_never_kept(ingest, purposes, newsletter):
                             double_opt_in=True)
     body = post(ingest, EVENTS, [event({"email": "eve@example.com"}, "personalisation")])
     assert outcomes(body) == [("dropped", "pending_confirmation")]
+
+
+def test_a_write_that_bypasses_the_services_is_seen_within_the_cache_lifetimes(
+        ingest, alice, purposes, monkeypatch):
+    """Erasure updates subjects set-based (no signal): bounded, not forever."""
+    from django.core.cache import cache
+
+    from preferences import consent_cache
+    from preferences.models import Subject
+
+    turn(alice, purposes["analytics"], True)
+    ref = {"email": "alice@example.com"}
+    assert outcomes(post(ingest, EVENTS, [event(ref)])) == [("kept", "opted_in")]
+    Subject.objects.filter(pk=alice.pk).update(email=None, email_digest=None)
+    assert outcomes(post(ingest, EVENTS, [event(ref)])) == [("kept", "opted_in")]  # cached
+    cache.delete(f"hush:consent:{alice.pk}")  # the shared entry's TTL has passed
+    monkeypatch.setattr(consent_cache, "LOCAL_TTL", -1)  # and the thread's own
+    assert outcomes(post(ingest, EVENTS, [event(ref)])) == [("dropped", "unknown_subject")]
