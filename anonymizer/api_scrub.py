@@ -13,6 +13,7 @@ import anonymizer
 from anonymizer.core.findings import ADDRESS, KINDS, POSTCODE
 from anonymizer.policies import pseudonym_key
 from preferences.api import BaseApi, StrictSerializer
+from preferences.api_capture import DecisionSerializer, consent_filter
 from preferences.api_errors import error_responses
 
 MAX_EVENTS = 1000
@@ -43,8 +44,12 @@ class ScrubApi(BaseApi):
 
     @extend_schema_serializer(component_name="ScrubOutput")
     class OutputSerializer(serializers.Serializer):
-        events = serializers.ListField(child=serializers.JSONField(),
+        events = serializers.ListField(child=serializers.JSONField(allow_null=True),
                                        help_text="The events, in order, scrubbed.")
+        # Capture opt-out (preferences.api_capture): only when an event names a subject.
+        decisions = DecisionSerializer(many=True, required=False,
+                                       help_text="Per event, when any names a subject: kept, "
+                                                 "reduced or dropped (null in events).")
 
     @extend_schema(
         operation_id="scrub",
@@ -60,6 +65,8 @@ class ScrubApi(BaseApi):
         data.is_valid(raise_exception=True)
         policy = data.validated_data.get("policy") or None
         key = pseudonym_key() if policy and "pseudonymise" in policy.values() else None
-        events = [anonymizer.scrub_event(event, policy, key=key)
-                  for event in data.validated_data["events"]]
-        return Response({"events": events})
+        events, decisions = consent_filter(
+            request, data.validated_data["events"],
+            lambda event: anonymizer.scrub_event(event, policy, key=key))
+        return Response({"events": events} if decisions is None
+                        else {"events": events, "decisions": decisions})

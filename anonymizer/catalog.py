@@ -229,3 +229,29 @@ def entry_for_table(table: str, *, database: str | None = None) -> Entry | None:
         if candidate.database == database and candidate.db_table == table:
             return candidate
     return None
+
+
+# --- for people: pii_catalog and the console ---------------------------------------
+
+def _entry_dict(entry: Entry) -> dict:
+    return {
+        "key": entry.key,
+        "database": entry.database or "default",
+        "table": entry.db_table,
+        "subject": entry.subject,
+        "subject_by": entry.subject_by if entry.subject else None,
+        "erase_rows": entry.erase_rows,
+        "retention_days": None if entry.retention is None else entry.retention.days,
+        "timestamp": entry.timestamp,
+        "description": entry.description,
+        "fields": [{"name": f.name, "category": f.category.value, "erase": f.erase,
+                    "retain": f.retain, "kind": f.kind, "level": f.level, "note": f.note}
+                   for f in entry.fields],
+    }
+
+
+def describe() -> dict:
+    """The catalog's structure (no data): entries, and models reviewed as not PII."""
+    return {"entries": [_entry_dict(e) for e in sorted(entries(),
+                                                       key=lambda e: (e.external, e.key))],
+            "not_pii": reviewed()}

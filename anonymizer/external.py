@@ -33,8 +33,9 @@ def external_url(database: str) -> str:
 
 def external_connect(database: str, **options) -> psycopg.Connection:
     """A new connection to an external database (the caller closes it)."""
+    # UTC, so a `timestamp without time zone` column compares as Hush's own do.
     return psycopg.connect(external_url(database), connect_timeout=10,
-                           application_name="hush", **options)
+                           application_name="hush", options="-c TimeZone=UTC", **options)
 
 
 @contextlib.contextmanager

@@ -229,8 +229,8 @@ def _sql_value(column: _Column) -> sql.Composable:
         return sql.SQL("{}::inet").format(network) if column.type == "inet" \
             else sql.SQL("{}::text").format(network)
     unit = sql.Literal("year" if f.level == "year" else "month")
-    if column.type == "date":
-        return sql.SQL("date_trunc({}, {})::date").format(unit, col)
+    if column.type == "date":  # via timestamp without time zone: no zone arithmetic
+        return sql.SQL("date_trunc({}, {}::timestamp)::date").format(unit, col)
     return sql.SQL("date_trunc({}, {})").format(unit, col)
 
 
@@ -240,7 +240,7 @@ class _Table:
     """What both kinds of table share: the batches and the SQL statements."""
 
     entry: Entry
-    key_sql: sql.Composable       # the row key used for keyset pagination
+    key_sql: sql.Composable       # the row key: ranges (SQL path) and keyset pages (Python)
     key_is_ctid = False
 
     def __enter__(self):
@@ -256,21 +256,19 @@ class _Table:
             if dry_run:
                 state.deleted = self.count_older(cutoff)
                 return
-            self.batches(state, progress, lambda after: self.delete_batch(
-                cutoff=cutoff, after=after, limit=batch_size), deleted=True)
+            self.delete_rows(state, progress, cutoff=cutoff, batch_size=batch_size)
             return
         use_sql = self.vendor_sql() if set_based is None else set_based and self.vendor_sql()
         in_sql = [c for c in columns if c.field.retain and use_sql and _sql_able(c)]
         in_python = [c for c in columns if c.field.retain and c not in in_sql]
         state.set_based = bool(in_sql)
         if dry_run:
-            pending = [c for c in in_sql + in_python]
+            pending = in_sql + in_python
             state.rows = self.count_pending(cutoff, pending) if pending else 0
             return
         if in_sql:
             try:
-                self.batches(state, progress, lambda after: self.sql_batch(
-                    in_sql, cutoff=cutoff, after=after, limit=batch_size))
+                self.sql_update(in_sql, state, progress, cutoff=cutoff, batch_size=batch_size)
             except (DataError, psycopg.DataError):
                 # A value SQL cannot read (an IP column holding "n/a"): the Python
                 # path generalises what it can and nulls the rest.
@@ -281,16 +279,13 @@ class _Table:
             self.batches(state, progress, lambda after: self.python_batch(
                 in_python, cutoff=cutoff, after=after, limit=batch_size))
 
-    def batches(self, state, progress, step, *, deleted=False):
-        """Run `step(after)` until it says no rows are left; each returns
+    def batches(self, state, progress, step):
+        """Python path: run `step(after)` until it says no rows are left; each returns
         (rows changed, the last key it saw, whether more may follow)."""
         after = None
         while True:
             done, after, more = step(after)
-            if deleted:
-                state.deleted += done
-            else:
-                state.rows += done
+            state.rows += done
             state.batches += 1
             if progress is not None:
                 progress(state)
@@ -310,23 +305,65 @@ class _Table:
             else sql.Literal(after)
         return sql.SQL("{} > {}").format(self.key_sql, literal)
 
-    def update_sql(self, columns, *, cutoff, after, limit) -> sql.Composable:
+    def sql_update(self, columns, state, progress, *, cutoff, batch_size):
+        """Set-based: one UPDATE per range of `batch_size` keys, each touching only
+        the old rows still pending in it (no join, no sort: a range scan)."""
         pending_any = sql.SQL(" OR ").join(_sql_pending(c) for c in columns)
+        where = sql.SQL("{} AND ({})").format(self.older(cutoff), pending_any)
         assignments = sql.SQL(", ").join(
             sql.SQL("{col} = CASE WHEN {pending} THEN {value} ELSE {col} END").format(
                 col=sql.Identifier(c.name), pending=_sql_pending(c), value=_sql_value(c))
             for c in columns)
-        # The batch is the next `limit` pending rows by key; the update returns the
-        # keys it touched so the next batch starts after the last one.
-        return sql.SQL(
-            "WITH batch AS (SELECT {key} AS hush_k FROM {table} WHERE {older} AND {after} "
-            "AND ({pending}) ORDER BY {key} LIMIT {limit}), "
-            "done AS (UPDATE {table} SET {set} FROM batch WHERE {key} = batch.hush_k "
-            "RETURNING batch.hush_k) "
-            "SELECT count(*), max(hush_k)::text FROM done"
-        ).format(key=self.key_sql, table=self.table_sql(), older=self.older(cutoff),
-                 after=self.after_sql(after), pending=pending_any, limit=sql.Literal(limit),
-                 set=assignments)
+        for in_range in self.key_ranges(where, batch_size):
+            state.rows += self.execute_count(sql.SQL("UPDATE {} SET {} WHERE {} AND {}").format(
+                self.table_sql(), assignments, in_range, where))
+            state.batches += 1
+            if progress is not None:
+                progress(state)
+
+    def delete_rows(self, state, progress, *, cutoff, batch_size):
+        for in_range in self.key_ranges(self.older(cutoff), batch_size):
+            state.deleted += self.delete_range(in_range, cutoff=cutoff)
+            state.batches += 1
+            if progress is not None:
+                progress(state)
+
+    def key_ranges(self, where: sql.Composable, size: int):
+        """Conditions on the row key, each covering about `size` rows, from the
+        lowest to the highest key of the rows matching `where`."""
+        bounds = self.fetchone(sql.SQL("SELECT min({k}), max({k}) FROM {t} WHERE {w}").format(
+            k=self.key_sql, t=self.table_sql(), w=where))
+        low, high = bounds
+        if low is None:
+            return
+        if self.key_is_ctid:
+            yield from self._page_ranges(_page(low), _page(high), size)
+            return
+        key, last = self.key_sql, sql.Literal(high)
+        lower = sql.SQL("{} >= {}").format(key, sql.Literal(low))
+        while True:
+            (upper,) = self.fetchone(sql.SQL(
+                "SELECT (SELECT {k} FROM {t} WHERE {lower} AND {k} <= {last} "
+                "ORDER BY {k} OFFSET {skip} LIMIT 1)").format(
+                k=key, t=self.table_sql(), lower=lower, last=last,
+                skip=sql.Literal(size - 1)))
+            if upper is None:
+                yield sql.SQL("{} AND {} <= {}").format(lower, key, last)
+                return
+            yield sql.SQL("{} AND {} <= {}").format(lower, key, sql.Literal(upper))
+            lower = sql.SQL("{} > {}").format(key, sql.Literal(upper))
+
+    def _page_ranges(self, first: int, last: int, size: int):
+        """A table without a one-column primary key: ranges of pages (a TID range
+        scan), as many pages as hold about `size` rows."""
+        (per_page,) = self.fetchone(sql.SQL(
+            "SELECT CASE WHEN relpages > 0 AND reltuples > 0 THEN reltuples / relpages "
+            "ELSE 50 END FROM pg_class WHERE oid = {}::regclass").format(
+            sql.Literal(self.table_sql().as_string(self.sql_context()))))
+        step = max(1, int(size / max(per_page, 1)))
+        for start in range(first, last + 1, step):
+            yield sql.SQL("ctid >= {}::tid AND ctid < {}::tid").format(
+                sql.Literal(f"({start},0)"), sql.Literal(f"({start + step},0)"))
 
     def select_sql(self, columns, *, cutoff, after, limit) -> sql.Composable:
         pending_any = sql.SQL(" OR ").join(_sql_pending(c) for c in columns)
@@ -337,15 +374,6 @@ class _Table:
             sql.Identifier(c.name) for c in columns), table=self.table_sql(),
             older=self.older(cutoff), after=self.after_sql(after), pending=pending_any,
             limit=sql.Literal(limit))
-
-    def delete_sql(self, *, cutoff, after, limit) -> sql.Composable:
-        return sql.SQL(
-            "WITH batch AS (SELECT {key} AS hush_k FROM {table} WHERE {older} AND {after} "
-            "ORDER BY {key} LIMIT {limit}), "
-            "done AS (DELETE FROM {table} USING batch WHERE {key} = batch.hush_k "
-            "RETURNING batch.hush_k) SELECT count(*), max(hush_k)::text FROM done"
-        ).format(key=self.key_sql, table=self.table_sql(), older=self.older(cutoff),
-                 after=self.after_sql(after), limit=sql.Literal(limit))
 
     def count_sql(self, condition) -> sql.Composable:
         return sql.SQL("SELECT count(*) FROM {} WHERE {}").format(self.table_sql(), condition)
@@ -400,20 +428,32 @@ class _HushTable(_Table):
                 self.older(cutoff), pending_any)))[0]
         return self._orm_older(cutoff).filter(self._orm_pending(columns)).count()
 
-    def sql_batch(self, columns, *, cutoff, after, limit):
-        with transaction.atomic():
-            done, last = self._execute(self.update_sql(columns, cutoff=cutoff, after=after,
-                                                       limit=limit))
-        return done, self._key(last), done == limit
+    def sql_context(self):
+        connection.ensure_connection()
+        return connection.connection
 
-    def delete_batch(self, *, cutoff, after, limit):
-        # Through the ORM so Django's cascades and signals run as for any delete.
-        with transaction.atomic():
-            pks = list(self._orm_older(cutoff).order_by("pk")
-                       .values_list("pk", flat=True)[:limit])
-            if pks:
-                self.model._default_manager.filter(pk__in=pks).delete()
-        return len(pks), None, len(pks) == limit
+    def fetchone(self, query: sql.Composable):
+        return self._execute(query)
+
+    def execute_count(self, query: sql.Composable) -> int:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(query.as_string(self.sql_context()))
+            return cursor.rowcount
+
+    def delete_rows(self, state, progress, *, cutoff, batch_size):
+        # Through the ORM, so Django's cascades and signals run as for any delete.
+        while True:
+            with transaction.atomic():
+                pks = list(self._orm_older(cutoff).order_by("pk")
+                           .values_list("pk", flat=True)[:batch_size])
+                if pks:
+                    self.model._default_manager.filter(pk__in=pks).delete()
+            state.deleted += len(pks)
+            state.batches += 1
+            if progress is not None:
+                progress(state)
+            if len(pks) < batch_size:
+                return
 
     def python_batch(self, columns, *, cutoff, after, limit):
         names = [c.field.name for c in columns]
@@ -456,11 +496,6 @@ class _HushTable(_Table):
                     condition &= ~Q(**{name: transforms.redact(None, kind=f.kind)})
             pending |= condition
         return pending
-
-    def _key(self, text):
-        if text is None:
-            return None
-        return self.model._meta.pk.to_python(text)
 
 
 class _ExternalTable(_Table):
@@ -531,16 +566,18 @@ class _ExternalTable(_Table):
         return self.conn.execute(self.count_sql(sql.SQL("{} AND ({})").format(
             self.older(cutoff), pending_any))).fetchone()[0]
 
-    def sql_batch(self, columns, *, cutoff, after, limit):
-        done, last = self.conn.execute(self.update_sql(columns, cutoff=cutoff, after=after,
-                                                       limit=limit)).fetchone()
-        return done, last, done == limit
+    def sql_context(self):
+        return self.conn
 
-    def delete_batch(self, *, cutoff, after, limit):
-        # Deleted rows are gone, so each batch starts from the beginning again.
-        done, _ = self.conn.execute(self.delete_sql(cutoff=cutoff, after=None,
-                                                    limit=limit)).fetchone()
-        return done, None, done == limit
+    def fetchone(self, query: sql.Composable):
+        return self.conn.execute(query).fetchone()
+
+    def execute_count(self, query: sql.Composable) -> int:
+        return self.conn.execute(query).rowcount
+
+    def delete_range(self, in_range, *, cutoff) -> int:
+        return self.execute_count(sql.SQL("DELETE FROM {} WHERE {} AND {}").format(
+            self.table_sql(), in_range, self.older(cutoff)))
 
     def python_batch(self, columns, *, cutoff, after, limit):
         key = sql.SQL("{}::tid").format(sql.Placeholder()) if self.key_is_ctid \
@@ -561,6 +598,11 @@ class _ExternalTable(_Table):
             if changed:
                 cur.executemany(update, changed)
         return len(changed), (rows[-1][0] if rows else None), len(rows) == limit
+
+
+def _page(tid: str) -> int:
+    """The page number of a ctid such as '(12,5)'."""
+    return int(str(tid).strip("()").split(",")[0])
 
 
 def _adapt(column: _Column, value):

@@ -29,10 +29,10 @@ class AuditEvent(models.Model):
         API_KEY = "api_key"
         SUBJECT = "subject"
 
-    occurred_at = models.DateTimeField(db_index=True)
+    occurred_at = models.DateTimeField()
     actor_type = models.CharField(max_length=16, choices=ActorType.choices)
     actor_id = models.CharField(max_length=64, blank=True)
-    action = models.CharField(max_length=64, db_index=True)
+    action = models.CharField(max_length=64)
     target_type = models.CharField(max_length=64, blank=True)
     target_id = models.CharField(max_length=128, blank=True)
     details = models.JSONField(default=dict, blank=True)
@@ -44,8 +44,14 @@ class AuditEvent(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["actor_type", "actor_id"]),
-            models.Index(fields=["target_type", "target_id"]),
+            # The console's filters, each ending in the trail's order (newest first), so a
+            # filtered page is one index range read however long the trail grows.
+            models.Index(fields=["actor_type", "actor_id", "occurred_at", "id"],
+                         name="audit_actor_time"),
+            models.Index(fields=["target_type", "target_id", "occurred_at", "id"],
+                         name="audit_target_time"),
+            models.Index(fields=["action", "occurred_at", "id"], name="audit_action_time"),
+            models.Index(fields=["occurred_at", "id"], name="audit_time"),
             # The sealer's work list: unsealed rows in insertion order.
             models.Index(fields=["id"], name="audit_unsealed", condition=models.Q(seq=None)),
         ]
@@ -73,3 +79,57 @@ class ChainHead(models.Model):
 
     def __str__(self):
         return f"chain head at {self.last_seq}"
+
+
+class Console(models.Model):
+    """Holds the staff console's permissions; no table. Roles (groups) are sets of these."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [
+            ("view_overview", "See the console overview"),
+            ("view_audit_trail", "Read the audit trail"),
+            ("export_audit_trail", "Export the audit trail as CSV"),
+            ("verify_chain", "Verify the audit chain"),
+            ("view_deliveries", "See destinations and deliveries"),
+            ("manage_deliveries", "Retry deliveries, pause and resume destinations"),
+            ("lookup_subject", "Find one subject by exact email; see masked data"),
+            ("send_preference_link", "Send a subject a fresh preference link"),
+            ("view_analytics", "See differentially private feedback analytics"),
+            ("release_analytics", "Spend privacy budget on a new analytics release"),
+            ("view_feedback_comments", "Read redacted feedback comments"),
+            ("view_erasures", "See erasure requests and their reports"),
+            ("manage_erasures", "Retry failed erasure steps"),
+            ("view_pii_catalog", "See the PII catalog and the latest PII audit"),
+        ]
+
+    def __str__(self):
+        return "staff console"
+
+
+class PrivacyRelease(models.Model):
+    """One differentially private release of feedback counts: the privacy-budget ledger.
+
+    Each row records the epsilon it spent in its period; a release that would take the
+    period past its budget is refused. The noisy counts are kept, so reloading the page
+    shows this release again instead of spending more budget.
+    """
+
+    period_start = models.DateTimeField()
+    released_at = models.DateTimeField()
+    released_by = models.CharField(max_length=64, help_text="Staff user pk.")
+    epsilon = models.FloatField(help_text="Spent by this release (all its tables together).")
+    scale = models.FloatField(help_text="Discrete Laplace scale of the noise on each count.")
+    min_cell = models.PositiveIntegerField()
+    window_start = models.DateTimeField(help_text="Feedback counted from here ...")
+    window_end = models.DateTimeField(help_text="... to here.")
+    last_feedback_id = models.BigIntegerField(default=0,
+                                              help_text="Newest feedback the release saw.")
+    tables = models.JSONField(help_text="{table: [[label, noisy count or null], ...]}")
+
+    class Meta:
+        indexes = [models.Index(fields=["period_start", "released_at"])]
+
+    def __str__(self):
+        return f"release {self.pk} (epsilon {self.epsilon})"

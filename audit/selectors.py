@@ -53,3 +53,98 @@ def chain_verify(*, chunk: int = 5000) -> ChainReport:
 
 def _unsealed() -> int:
     return AuditEvent.objects.filter(seq__isnull=True).count()
+
+
+# --- the console's trail: filtered, newest first, keyset pages ----------------------
+
+PAGE_SIZE = 50
+
+
+def _parse_ref(value: str) -> tuple[str, str | None]:
+    kind, sep, ident = value.partition(":")
+    return kind, (ident if sep else None)
+
+
+def events_filtered(filters: dict):
+    """Events matching the console's filters (see AuditFilterForm.filters)."""
+    from datetime import datetime
+
+    rows = AuditEvent.objects.all()
+    if filters.get("since"):
+        rows = rows.filter(occurred_at__gte=datetime.fromisoformat(filters["since"]))
+    if filters.get("until"):
+        rows = rows.filter(occurred_at__lte=datetime.fromisoformat(filters["until"]))
+    if filters.get("action"):
+        rows = rows.filter(action=filters["action"])
+    if filters.get("actor"):
+        kind, ident = _parse_ref(filters["actor"])
+        rows = rows.filter(actor_type=kind)
+        if ident is not None:
+            rows = rows.filter(actor_id=ident)
+    if filters.get("target"):
+        kind, ident = _parse_ref(filters["target"])
+        rows = rows.filter(target_type=kind)
+        if ident is not None:
+            rows = rows.filter(target_id=ident)
+    return rows
+
+
+def encode_cursor(event: AuditEvent) -> str:
+    return f"{event.occurred_at.isoformat()}_{event.pk}"
+
+
+def decode_cursor(cursor: str):
+    from datetime import datetime
+
+    try:
+        moment, _, pk = cursor.rpartition("_")
+        return datetime.fromisoformat(moment), int(pk)
+    except ValueError:
+        return None
+
+
+def events_page(filters: dict, *, before: str | None = None, size: int = PAGE_SIZE):
+    """One page, newest first, and the cursor of the next (older) page or None.
+
+    Keyset, not OFFSET: the page after `before` starts with an index range read at
+    (occurred_at, id) < the cursor, so page 10,000 costs what page 1 does.
+    """
+    from django.db.models import Q
+
+    rows = events_filtered(filters)
+    position = decode_cursor(before) if before else None
+    if position:
+        moment, pk = position
+        # The `lte` bound is what lets the index start at the cursor; the OR then
+        # drops the rows of that same instant already shown.
+        rows = rows.filter(occurred_at__lte=moment).filter(
+            Q(occurred_at__lt=moment) | Q(id__lt=pk))
+    events = list(rows.order_by("-occurred_at", "-id")[: size + 1])
+    more = len(events) > size
+    events = events[:size]
+    return events, (encode_cursor(events[-1]) if more and events else None)
+
+
+def events_iter(filters: dict, *, chunk: int = 2000):
+    """Every matching event, newest first, fetched a keyset page at a time (for export)."""
+    cursor = None
+    while True:
+        events, cursor = events_page(filters, before=cursor, size=chunk)
+        yield from events
+        if cursor is None:
+            return
+
+
+def chain_status() -> dict:
+    """What the overview shows without walking a million hashes: the head, what is
+    waiting to be sealed, and the last verification anyone ran."""
+    head = ChainHead.objects.filter(pk=1).first()
+    last = (AuditEvent.objects.filter(action="audit.chain_verified")
+            .order_by("-occurred_at", "-id").first())
+    return {
+        "head_seq": head.last_seq if head else 0,
+        "unsealed": _unsealed(),
+        "last_verified_at": last.occurred_at if last else None,
+        "last_verified_ok": last.details.get("ok") if last else None,
+        "last_verified_checked": last.details.get("checked") if last else None,
+    }

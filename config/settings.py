@@ -13,6 +13,7 @@ from config.env import (
     env_bool,
     env_database_urls,
     env_fernet_keys,
+    env_float,
     env_int,
     env_list,
     env_required,
@@ -38,6 +39,21 @@ HUSH_LINK_RATE_PER_ADDRESS = env_str("HUSH_LINK_RATE_PER_ADDRESS", "3/h")
 HUSH_LINK_RATE_PER_CLIENT = env_str("HUSH_LINK_RATE_PER_CLIENT", "20/h")
 HUSH_AUDIT_SEAL_INTERVAL = env_int("HUSH_AUDIT_SEAL_INTERVAL", 2, minimum=1)
 HUSH_PREPARE_ONE_CLICK = env_bool("HUSH_PREPARE_ONE_CLICK", True)
+# Double opt-in: how long a confirmation link works; unconfirmed sign-ups are deleted after.
+HUSH_DOI_EXPIRY = env_int("HUSH_DOI_EXPIRY", 7 * 24 * 3600, minimum=60)
+HUSH_DOI_PURGE_INTERVAL = env_int("HUSH_DOI_PURGE_INTERVAL", 3600, minimum=5)
+HUSH_SIGNUP_RATE_PER_CLIENT = env_str("HUSH_SIGNUP_RATE_PER_CLIENT", "10/h")
+# "Download my data": encrypted files wait here (private: never under STATIC or MEDIA).
+HUSH_EXPORT_DIR = env_str("HUSH_EXPORT_DIR") or str(BASE_DIR / "var" / "exports")
+HUSH_EXPORT_LINK_MAX_AGE = env_int("HUSH_EXPORT_LINK_MAX_AGE", 48 * 3600, minimum=60)
+HUSH_EXPORT_EXPIRE_INTERVAL = env_int("HUSH_EXPORT_EXPIRE_INTERVAL", 600, minimum=5)
+
+# Feedback analytics: each release spends epsilon from a budget per period.
+HUSH_DP_EPSILON_PER_RELEASE = env_float("HUSH_DP_EPSILON_PER_RELEASE", 1.0, minimum=0.01)
+HUSH_DP_BUDGET_PER_PERIOD = env_float("HUSH_DP_BUDGET_PER_PERIOD", 4.0, minimum=0.01)
+HUSH_DP_PERIOD_DAYS = env_int("HUSH_DP_PERIOD_DAYS", 7, minimum=1)
+HUSH_DP_MIN_CELL = env_int("HUSH_DP_MIN_CELL", 20, minimum=0)
+HUSH_DP_WEEKS = env_int("HUSH_DP_WEEKS", 12, minimum=1)
 
 # Propagation: every opt-out reaches every destination; these bound the retrying.
 HUSH_DELIVERY_MAX_ATTEMPTS = env_int("HUSH_DELIVERY_MAX_ATTEMPTS", 25, minimum=1)
@@ -88,6 +104,10 @@ INSTALLED_APPS = [
     "rest_framework_api_key",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "audit",
     "preferences",
     "anonymizer",
@@ -101,9 +121,28 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "audit.console.middleware.current_actor",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
+
+# Staff console: a password, then a TOTP or backup code (django-otp); passwords are
+# throttled by django-axes per username and client, OTP attempts by django-otp's devices.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "console:login"
+LOGIN_REDIRECT_URL = "console:overview"
+OTP_TOTP_ISSUER = env_str("HUSH_OTP_ISSUER", "Hush")
+AXES_FAILURE_LIMIT = env_int("HUSH_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = env_int("HUSH_LOGIN_COOLOFF_MINUTES", 30, minimum=1) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "console/locked_out.html"
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -143,6 +182,7 @@ else:
 RATELIMIT_USE_CACHE = "default"
 # Behind a proxy set HUSH_CLIENT_IP_HEADER (e.g. HTTP_X_FORWARDED_FOR is not safe unless trusted).
 RATELIMIT_IP_META_KEY = env_str("HUSH_CLIENT_IP_HEADER") or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = [RATELIMIT_IP_META_KEY or "REMOTE_ADDR"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -251,6 +291,10 @@ CELERY_BEAT_SCHEDULE = {
                          "schedule": HUSH_SWEEP_INTERVAL},
     "sweep-erasures": {"task": "anonymizer.tasks.sweep_erasures",
                        "schedule": HUSH_ERASURE_SWEEP_INTERVAL},
+    "purge-unconfirmed": {"task": "preferences.tasks.purge_unconfirmed",
+                          "schedule": float(HUSH_DOI_PURGE_INTERVAL)},
+    "expire-exports": {"task": "preferences.tasks.expire_exports",
+                       "schedule": float(HUSH_EXPORT_EXPIRE_INTERVAL)},
     "retention-purge": {"task": "anonymizer.tasks.retention_purge",
                         "schedule": float(HUSH_RETENTION_INTERVAL)},
 }

@@ -2,11 +2,17 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from audit.console.admin_site import HushAdminSite
+
+# Nothing in the admin without a verified second factor (django-otp's OTPAdminSite).
+admin.site.__class__ = HushAdminSite
+
 urlpatterns = [
     path("", include("preferences.urls")),
     path("api/v1/", include("preferences.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
+    path("console/", include("audit.console.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

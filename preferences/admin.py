@@ -4,9 +4,12 @@ from rest_framework_api_key.admin import APIKeyModelAdmin
 from preferences.delivery import deliveries_retry, destination_resume
 from preferences.models import (
     ApiKey,
+    CaptureCount,
+    CaptureRule,
     ConsentEvent,
     Delivery,
     Destination,
+    Purpose,
     Subject,
     Subscription,
     Suppression,
@@ -104,3 +107,34 @@ class DeliveryAdmin(admin.ModelAdmin):
         count = deliveries_retry(ids=list(queryset.values_list("id", flat=True)),
                                  actor=request.user)
         self.message_user(request, f"{count} failed deliveries queued again")
+
+
+@admin.register(Purpose)
+class PurposeAdmin(admin.ModelAdmin):
+    """Editing the description bumps the version: new receipts name the new wording."""
+
+    list_display = ("slug", "name", "legal_basis", "is_sale_or_sharing", "version", "position")
+    readonly_fields = ("version",)
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(CaptureRule)
+class CaptureRuleAdmin(admin.ModelAdmin):
+    """What the capture path does with events, by environment, event type and subject."""
+
+    list_display = ("name", "environment", "event_type", "subject", "purpose", "action")
+    list_filter = ("action", "environment")
+    raw_id_fields = ("subject",)
+
+
+@admin.register(CaptureCount)
+class CaptureCountAdmin(admin.ModelAdmin):
+    """All that is kept about events not kept as sent."""
+
+    list_display = ("purpose", "outcome", "reason", "count")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False

@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from preferences import email as email_links
 from preferences import selectors, services
 from preferences.api_errors import error_responses
-from preferences.models import Source, Subscription, Topic
+from preferences.models import Purpose, Source, Subscription, Topic
 
 
 class StrictSerializer(serializers.Serializer):
@@ -84,6 +84,12 @@ class SubjectUpsertApi(BaseApi):
         country = serializers.RegexField(r"^[A-Za-z]{2}$", required=False)
         subscriptions = serializers.DictField(child=serializers.BooleanField(), required=False,
                                               help_text="topic slug -> subscribed")
+        double_opt_in = serializers.BooleanField(
+            required=False, default=False,
+            help_text="An untrusted source (e.g. your own sign-up form): subscriptions stay "
+                      "pending, and a new subject is never allowed, until they click the "
+                      "confirmation link we email; unconfirmed subjects are deleted after "
+                      "HUSH_DOI_EXPIRY. Needs an email.")
 
         def validate_subscriptions(self, value):
             bad = sorted(slug for slug in value if not SLUG.fullmatch(slug))
@@ -94,6 +100,8 @@ class SubjectUpsertApi(BaseApi):
         def validate(self, data):
             if not data.get("email") and not data.get("external_id"):
                 raise ValidationError("give an email or an external_id")
+            if data.get("double_opt_in") and not data.get("email"):
+                raise ValidationError({"double_opt_in": ["double opt-in needs an email"]})
             return data
 
     @extend_schema_serializer(component_name="SubjectUpsertOutput")
@@ -168,7 +176,9 @@ class SubscriptionsChangeApi(BaseApi):
         @extend_schema_serializer(component_name="SubscriptionsChangeChange")
         class ChangeSerializer(StrictSerializer):
             topic = serializers.SlugField(max_length=64)
-            status = serializers.ChoiceField(choices=Subscription.Status.choices)
+            # Pending is only ever set by a double opt-in sign-up, never directly.
+            status = serializers.ChoiceField(choices=[
+                c for c in Subscription.Status.choices if c[0] != Subscription.Status.PENDING])
             paused_until = serializers.DateTimeField(required=False)
 
             def validate(self, data):
@@ -299,26 +309,156 @@ class ConsentCheckApi(BaseApi):
 
     @extend_schema_serializer(component_name="ConsentCheckInput")
     class InputSerializer(StrictSerializer):
-        topic = serializers.SlugField(max_length=64)
+        topic = serializers.SlugField(max_length=64, required=False,
+                                      help_text="a topic slug; or give a purpose instead")
+        purpose = serializers.SlugField(max_length=64, required=False,
+                                        help_text="a purpose slug; or give a topic instead")
         recipients = RecipientsField(max_length=10_000,
                                      help_text="emails or subject ids, up to 10,000")
 
+        def validate(self, data):
+            if ("topic" in data) == ("purpose" in data):
+                raise ValidationError("give a topic or a purpose, not both and not neither")
+            return data
+
     @extend_schema_serializer(component_name="ConsentCheckOutput")
     class OutputSerializer(serializers.Serializer):
-        topic = serializers.CharField()
+        topic = serializers.CharField(required=False)
+        purpose = serializers.CharField(required=False)
         allowed = serializers.ListField(child=serializers.CharField(),
-                                        help_text="the recipients that may be sent to, as given")
+                                        help_text="the recipients that may be sent to (topic) "
+                                                  "or whose data may be used (purpose), as "
+                                                  "given")
 
     @extend_schema(operation_id="consent_check",
-                   summary="Which recipients may be sent this topic now",
+                   summary="Which recipients may be sent this topic, or have their data used "
+                           "for this purpose, now",
                    request=InputSerializer,
                    responses={200: OutputSerializer, **error_responses(404)})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        if "purpose" in data.validated_data:
+            return self._purpose(data.validated_data)
         topic = Topic.objects.filter(slug=data.validated_data["topic"]).first()
         if topic is None:
             raise NotFound("no such topic")
         allowed = selectors.consent_allowed(topic=topic,
                                             recipients=data.validated_data["recipients"])
         return Response({"topic": topic.slug, "allowed": allowed})
+
+    def _purpose(self, data):
+        purpose = Purpose.objects.filter(slug=data["purpose"]).first()
+        if purpose is None:
+            raise NotFound("no such purpose")
+        allowed = selectors.purpose_allowed(purpose=purpose, recipients=data["recipients"])
+        return Response({"purpose": purpose.slug, "allowed": allowed})
+
+
+class PurposeStateSerializer(serializers.Serializer):
+    slug = serializers.CharField(source="purpose.slug")
+    name = serializers.CharField(source="purpose.name")
+    legal_basis = serializers.CharField(source="purpose.legal_basis")
+    is_sale_or_sharing = serializers.BooleanField(source="purpose.is_sale_or_sharing")
+    granted = serializers.BooleanField()
+    source = serializers.CharField(help_text="where the choice came from; \"default\" if the "
+                                             "subject never chose (their jurisdiction's "
+                                             "default)")
+    version = serializers.IntegerField(allow_null=True,
+                                       help_text="the wording version the choice was made on")
+    current_version = serializers.IntegerField(source="purpose.version")
+
+
+class SubjectPurposesApi(BaseApi):
+    """GET needs subjects:read, PATCH subjects:write."""
+
+    @property
+    def required_scopes(self):
+        return ("subjects:write",) if self.request.method == "PATCH" else ("subjects:read",)
+
+    @extend_schema_serializer(component_name="SubjectPurposesInput")
+    class InputSerializer(StrictSerializer):
+        purposes = serializers.DictField(child=serializers.BooleanField(), allow_empty=False,
+                                         help_text="purpose slug -> granted")
+
+        def validate_purposes(self, value):
+            if len(value) > 100:
+                raise ValidationError("at most 100 purposes")
+            bad = sorted(slug for slug in value if not SLUG.fullmatch(slug))
+            if bad:
+                raise ValidationError(f"not a purpose slug: {', '.join(map(repr, bad))}")
+            return value
+
+    @extend_schema_serializer(component_name="SubjectPurposesOutput")
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.UUIDField()
+        purposes = PurposeStateSerializer(many=True, required=False)
+        changed = serializers.ListField(child=serializers.CharField(), required=False,
+                                        help_text="slugs whose state changed; only for a key "
+                                                  "that also holds subjects:read")
+
+    @extend_schema(operation_id="subject_purposes_read",
+                   summary="Read a subject's purposes (privacy choices)",
+                   responses={200: OutputSerializer, **error_responses(404)})
+    def get(self, request, subject_id):
+        subject = _subject_or_404(subject_id)
+        states = selectors.purpose_states(subject)
+        return Response(self.OutputSerializer({"id": subject.public_id,
+                                               "purposes": states}).data)
+
+    @extend_schema(operation_id="subject_purposes_change",
+                   summary="Change a subject's purposes (all or none)",
+                   request=InputSerializer,
+                   responses={200: OutputSerializer, **error_responses(404)})
+    def patch(self, request, subject_id):
+        subject = _subject_or_404(subject_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        wanted = data.validated_data["purposes"]
+        purposes = {p.slug: p for p in Purpose.objects.filter(slug__in=list(wanted))}
+        unknown = sorted(set(wanted) - set(purposes))
+        if unknown:
+            raise ValidationError({"purposes": [f"unknown purpose: {', '.join(unknown)}"]})
+        changed = []
+        with transaction.atomic():
+            for slug, granted in wanted.items():
+                if services.purpose_set(subject=subject, purpose=purposes[slug],
+                                        granted=granted, source=Source.API,
+                                        actor=_actor(request)):
+                    changed.append(slug)
+        out = {"id": subject.public_id}
+        if _can_read(request):
+            out["changed"] = changed
+            out["purposes"] = selectors.purpose_states(subject)
+        return Response(self.OutputSerializer(out).data)
+
+
+class SubjectExportApi(BaseApi):
+    """An access request: the subject is emailed a link to everything Hush and the
+    catalogued company databases hold on them."""
+
+    required_scopes = ("erasure",)
+
+    @extend_schema_serializer(component_name="SubjectExportOutput")
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.UUIDField()
+        export = serializers.UUIDField(help_text="the request's id")
+        status = serializers.CharField()
+        requested_at = serializers.DateTimeField()
+
+    @extend_schema(operation_id="subjects_export",
+                   summary="Access request: email the subject a download of their data",
+                   request=None,
+                   responses={202: OutputSerializer, **error_responses(404)})
+    def post(self, request, subject_id):
+        from preferences import exports
+
+        subject = _subject_or_404(subject_id)
+        if not subject.email:
+            raise ValidationError({"subject": ["the subject has no email to send the link to"]})
+        export = exports.export_request(subject=subject, source=Source.API,
+                                        actor=_actor(request))
+        export.refresh_from_db()
+        return Response(self.OutputSerializer({
+            "id": subject.public_id, "export": export.key, "status": export.status,
+            "requested_at": export.requested_at}).data, status=status.HTTP_202_ACCEPTED)

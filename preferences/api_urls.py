@@ -2,7 +2,7 @@ from django.urls import path
 
 from anonymizer import api_erasure
 from anonymizer.api_scrub import ScrubApi
-from preferences import api, api_deliveries
+from preferences import api, api_capture, api_deliveries
 
 urlpatterns = [
     path("subjects", api.SubjectUpsertApi.as_view(), name="api-subjects-upsert"),
@@ -11,6 +11,10 @@ urlpatterns = [
          name="api-subscriptions"),
     path("subjects/<str:subject_id>/unsubscribe-all", api.UnsubscribeAllApi.as_view(),
          name="api-unsubscribe-all"),
+    path("subjects/<str:subject_id>/purposes", api.SubjectPurposesApi.as_view(),
+         name="api-purposes"),
+    path("subjects/<str:subject_id>/export", api.SubjectExportApi.as_view(),
+         name="api-export"),
     path("subjects/<str:subject_id>/links", api.SubjectLinksApi.as_view(), name="api-links"),
     path("consent/check", api.ConsentCheckApi.as_view(), name="api-consent-check"),
     path("destinations", api_deliveries.DestinationHealthApi.as_view(),
@@ -21,4 +25,5 @@ urlpatterns = [
     path("erasures", api_erasure.ErasureCreateApi.as_view(), name="api-erasures"),
     path("erasures/<str:erasure_id>", api_erasure.ErasureStatusApi.as_view(),
          name="api-erasure"),
+    path("events", api_capture.EventsIngestApi.as_view(), name="api-events"),
 ]

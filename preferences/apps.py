@@ -6,4 +6,9 @@ class PreferencesConfig(AppConfig):
     verbose_name = "Preferences"
 
     def ready(self):
-        from preferences import api_schema  # noqa: F401  (registers the schema extension)
+        from preferences import (
+            api_schema,  # noqa: F401  (registers the schema extension)
+            consent_cache,
+        )
+
+        consent_cache.connect()

@@ -188,6 +188,19 @@ def destination_resume(*, destination: Destination, actor, by: str) -> bool:
     return bool(resumed)
 
 
+def destination_pause(*, destination: Destination, actor, reason: str = "paused by staff") -> bool:
+    """Hold a destination's deliveries (they keep queueing up) until someone resumes it.
+
+    No probe date, so the health probe leaves it alone; False if it was paused already.
+    """
+    paused = Destination.objects.filter(pk=destination.pk, paused_at__isnull=True).update(
+        paused_at=timezone.now(), pause_reason=reason[:200], next_probe_at=None)
+    if paused:
+        audit.record(actor=actor, action="destination.paused", target=destination,
+                     details={"by": "staff"})
+    return bool(paused)
+
+
 def _count_failure(destination: Destination) -> None:
     Destination.objects.filter(pk=destination.pk).update(
         consecutive_failures=F("consecutive_failures") + 1)

@@ -13,9 +13,10 @@ class CenterActionForm(forms.Form):
     """One action on the preference center; which fields matter depends on `action`."""
 
     ACTIONS = ("subscribe", "unsubscribe", "pause", "unsubscribe_all", "resubscribe_all",
-               "erase")
+               "erase", "purpose_on", "purpose_off", "purposes_all_off", "export")
     action = forms.ChoiceField(choices=[(a, a) for a in ACTIONS])
     topic = forms.SlugField(required=False)
+    purpose = forms.SlugField(required=False)
     weeks = forms.TypedChoiceField(choices=[(w, w) for w in PAUSE_WEEKS], coerce=int,
                                    required=False)
     confirm = forms.BooleanField(required=False)
@@ -25,6 +26,8 @@ class CenterActionForm(forms.Form):
         action = data.get("action")
         if action in ("subscribe", "unsubscribe", "pause") and not data.get("topic"):
             raise forms.ValidationError(_("Choose a topic."))
+        if action in ("purpose_on", "purpose_off") and not data.get("purpose"):
+            raise forms.ValidationError(_("Choose a purpose."))
         if action == "pause" and not data.get("weeks"):
             raise forms.ValidationError(_("Choose how long to pause."))
         if action == "erase" and not data.get("confirm"):
@@ -33,3 +36,15 @@ class CenterActionForm(forms.Form):
 
 
 REASON_CHOICES = Feedback.Reason.choices
+
+
+class SignupForm(forms.Form):
+    email = forms.EmailField(label=_("Your email address"), max_length=320)
+    topics = forms.MultipleChoiceField(label=_("Topics"), choices=(), required=True)
+
+    def __init__(self, *args, **kwargs):
+        from preferences.models import Topic
+
+        super().__init__(*args, **kwargs)
+        self.fields["topics"].choices = [
+            (t.slug, t.name) for t in Topic.objects.filter(channel=Topic.Channel.EMAIL)]

@@ -16,6 +16,9 @@ class Source(models.TextChoices):
     API = "api", _("API")
     STAFF = "staff", _("staff")
     IMPORT = "import", _("import")
+    GPC = "gpc", _("Global Privacy Control signal from your browser")
+    SIGNUP = "signup", _("sign-up form")
+    CONFIRMATION = "confirmation", _("confirmation link")
 
 
 class Subject(models.Model):
@@ -34,6 +37,10 @@ class Subject(models.Model):
     unsubscribed_all = models.BooleanField(
         default=False, help_text="Global opt-out: no topic may be sent while set."
     )
+    pending_since = models.DateTimeField(
+        null=True, blank=True,
+        help_text="Signed up from an untrusted source and not yet confirmed (double opt-in): "
+                  "never allowed, and deleted when the confirmation window ends.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -80,6 +87,7 @@ class Subscription(models.Model):
         SUBSCRIBED = "subscribed", _("Subscribed")
         UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
         PAUSED = "paused", _("Paused")
+        PENDING = "pending", _("Awaiting confirmation")
 
     subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="subscriptions")
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="subscriptions")
@@ -123,9 +131,14 @@ class ConsentEvent(models.Model):
         SUBSCRIPTION = "subscription", _("Topic")
         UNSUBSCRIBE_ALL = "unsubscribe_all", _("Unsubscribed from everything")
         RESUBSCRIBE_ALL = "resubscribe_all", _("Lifted unsubscribe from everything")
+        PURPOSE = "purpose", _("Privacy choice")
 
     subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="consent_events")
     topic = models.ForeignKey(Topic, on_delete=models.PROTECT, null=True, blank=True)
+    purpose = models.ForeignKey("Purpose", on_delete=models.PROTECT, null=True, blank=True)
+    purpose_version = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="The wording version of the purpose the person saw: the consent receipt.")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     old_status = models.CharField(max_length=16, blank=True)
     new_status = models.CharField(max_length=16, blank=True)
@@ -145,6 +158,153 @@ class ConsentEvent(models.Model):
         if not self._state.adding:
             raise PermissionError("consent events are append-only")
         super().save(*args, **kwargs)
+
+
+class Purpose(models.Model):
+    """Something personal data may be used for (analytics, partner sharing, ...).
+
+    Whether it is on for a subject who never chose depends on the legal basis and
+    the subject's jurisdiction (`preferences.jurisdictions`). Changing the
+    description bumps `version`: a receipt names the wording the person saw.
+    """
+
+    class LegalBasis(models.TextChoices):
+        CONSENT = "consent", _("Consent")
+        LEGITIMATE_INTEREST = "legitimate_interest", _("Legitimate interest")
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=120)
+    description = models.TextField(help_text="Plain language: what is collected and why.")
+    legal_basis = models.CharField(max_length=24, choices=LegalBasis.choices,
+                                   default=LegalBasis.CONSENT)
+    is_sale_or_sharing = models.BooleanField(
+        default=False, help_text="A sale or sharing (CCPA/CPRA): Global Privacy Control turns "
+                                 "it off.")
+    version = models.PositiveIntegerField(default=1, editable=False)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "slug"]
+
+    def __str__(self):
+        return self.slug
+
+    def save(self, *args, **kwargs):
+        loaded = getattr(self, "_loaded_description", None)
+        if not self._state.adding and loaded is not None and loaded != self.description:
+            self.version += 1
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
+        super().save(*args, **kwargs)
+        self._loaded_description = self.description
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_description = instance.__dict__.get("description")
+        return instance
+
+
+class PurposeConsent(models.Model):
+    """A subject's explicit choice for one purpose. No row: the jurisdiction default.
+    History lives in ConsentEvent (kind `purpose`)."""
+
+    subject = models.ForeignKey(Subject, on_delete=models.CASCADE,
+                                related_name="purpose_consents")
+    purpose = models.ForeignKey(Purpose, on_delete=models.CASCADE, related_name="consents")
+    granted = models.BooleanField()
+    version = models.PositiveIntegerField(help_text="The wording version the choice was made on.")
+    source = models.CharField(max_length=20, choices=Source.choices)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["subject", "purpose"],
+                                               name="one_consent_per_purpose")]
+
+    def __str__(self):
+        return f"{self.subject_id}/{self.purpose_id}: {self.granted}"
+
+
+class CaptureRule(models.Model):
+    """How in-flight events are decided, editable in the admin (no code change).
+
+    The most specific rule matching an event wins (subject, then event type, then
+    environment; blank matches anything). `purpose` maps an event type to the
+    purpose it serves; `action` says what happens to it.
+    """
+
+    class Action(models.TextChoices):
+        ENFORCE = "enforce", "Keep if the subject opted in, else drop"
+        REDUCE = "reduce", "Keep if the subject opted in, else reduce to an aggregate"
+        DROP = "drop", "Always drop"
+        KEEP = "keep", "Always keep (strictly necessary)"
+
+    name = models.CharField(max_length=100)
+    environment = models.CharField(max_length=32, blank=True,
+                                   help_text="e.g. production, staging; blank: any.")
+    event_type = models.CharField(max_length=64, blank=True, help_text="Blank: any.")
+    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, null=True, blank=True,
+                                help_text="Only this subject (e.g. a test account); blank: any.")
+    purpose = models.ForeignKey(Purpose, on_delete=models.CASCADE, null=True, blank=True,
+                                help_text="The purpose events of this type serve.")
+    action = models.CharField(max_length=8, choices=Action.choices, default=Action.ENFORCE)
+    keep_fields = models.CharField(
+        max_length=300, blank=True,
+        help_text="For reduce: comma-separated event fields kept (scrubbed) in the aggregate.")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def specificity(self) -> int:
+        return ((4 if self.subject_id else 0) + (2 if self.event_type else 0)
+                + (1 if self.environment else 0))
+
+
+class CaptureCount(models.Model):
+    """All that is kept about events not kept as sent: a counter per purpose,
+    outcome and reason, incremented set-based."""
+
+    purpose = models.CharField(max_length=64)
+    outcome = models.CharField(max_length=8)
+    reason = models.CharField(max_length=32)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["purpose", "outcome", "reason"],
+                                               name="one_counter_per_reason")]
+
+    def __str__(self):
+        return f"{self.purpose} {self.outcome} ({self.reason}): {self.count}"
+
+
+class DataExport(models.Model):
+    """A subject's "download my data" request (an access request).
+
+    The file (everything the PII catalog finds for the subject, as JSON and HTML)
+    is stored encrypted in HUSH_EXPORT_DIR; the emailed link works once and until
+    `expires_at`, and the file is deleted after download or expiry.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Being prepared")
+        SENT = "sent", _("Link sent by email")
+        DOWNLOADED = "downloaded", _("Downloaded")
+        EXPIRED = "expired", _("Expired")
+        FAILED = "failed", _("Failed")
+
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="exports")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    source = models.CharField(max_length=20, choices=Source.choices)
+    requested_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    downloaded_at = models.DateTimeField(null=True, blank=True)
+    file_name = models.CharField(max_length=100, blank=True)
+
+    def __str__(self):
+        return f"export {self.key} ({self.status})"
 
 
 class Suppression(models.Model):
@@ -196,7 +356,7 @@ class ApiKey(AbstractAPIKey):
     """A key for the company's mailer and apps. Stored hashed; carries scopes."""
 
     SCOPES = ("subjects:read", "subjects:write", "consent:check", "deliveries:manage",
-              "scrub", "erasure")
+              "scrub", "erasure", "events:ingest")
 
     scopes = models.JSONField(default=list, help_text="e.g. [\"consent:check\"]")
 
@@ -222,6 +382,7 @@ class EventType(models.TextChoices):
     SUBJECT_SUPPRESSED = "subject.suppressed"
     SUBJECT_UNSUPPRESSED = "subject.unsuppressed"
     SUBJECT_ERASED = "subject.erased"
+    PURPOSE_CHANGED = "purpose.changed"
 
 
 class Destination(models.Model):

@@ -11,10 +11,15 @@ from datetime import timedelta
 from anonymizer.catalog import Category, PiiField, not_pii, register
 from preferences.models import (
     ApiKey,
+    CaptureCount,
+    CaptureRule,
     ConsentEvent,
+    DataExport,
     Delivery,
     Destination,
     Feedback,
+    Purpose,
+    PurposeConsent,
     Subject,
     Subscription,
     Suppression,
@@ -70,21 +75,18 @@ register(
                 f"{DELIVERY_RETENTION.days} days.",
 )
 
-_feedback_fields = [
-    # Two letters: coarse enough for the analytics it feeds, kept as is.
-    PiiField("country", Category.LOCATION, erase=None,
-             note="not linked to a subject; coarse; feeds the analytics"),
-]
-if any(f.name == "comment" for f in Feedback._meta.get_fields()):
-    # Stored only after redaction, but a person typed it: dropped after a year.
-    _feedback_fields.append(PiiField("comment", Category.FREE_TEXT, erase=None, retain="null",
-                                     note="stored redacted; not linked to a subject"))
 register(
-    Feedback, subject=None, fields=_feedback_fields,
-    timestamp="created_at" if len(_feedback_fields) > 1 else None,
-    retention=FEEDBACK_RETENTION if len(_feedback_fields) > 1 else None,
+    Feedback, subject=None, timestamp="created_at", retention=FEEDBACK_RETENTION,
+    fields=[
+        # Two letters: coarse enough for the analytics it feeds, kept as is.
+        PiiField("country", Category.LOCATION, erase=None,
+                 note="not linked to a subject; coarse; feeds the analytics"),
+        # Stored only after redaction, but a person typed it: dropped after a year.
+        PiiField("comment", Category.FREE_TEXT, erase=None, retain="null",
+                 note="stored redacted; not linked to a subject"),
+    ],
     description="Why someone left. Not linked to a subject, so erasure cannot find "
-                "it; retention drops the free text.",
+                "it; retention drops the free-text comment after a year.",
 )
 
 register(
@@ -116,3 +118,24 @@ register(
 )
 
 not_pii(Topic, reason="the company's own topic names and descriptions")
+
+
+register(
+    PurposeConsent, subject="subject__public_id", erase_rows=True, fields=[],
+    description="A subject's privacy choice per purpose: personal by association, deleted "
+                "on erasure.",
+)
+
+register(
+    DataExport, subject="subject__public_id", erase_rows=True, fields=[],
+    description="\"Download my data\" requests; the file itself is encrypted and deleted "
+                "after download or expiry.",
+)
+
+register(
+    CaptureRule, subject="subject__public_id", erase_rows=True, fields=[],
+    description="Capture rules; one naming a subject (a test account) goes with it.",
+)
+
+not_pii(Purpose, reason="the company's own purpose names and descriptions")
+not_pii(CaptureCount, reason="counters per purpose, outcome and reason; nothing of a person")

@@ -4,7 +4,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from preferences.delivery import deliveries_sweep, delivery_run
-from preferences.services import preference_link_send
+from preferences.services import confirmation_send, preference_link_send, unconfirmed_purge
 
 
 @shared_task(ignore_result=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -33,3 +33,29 @@ def deliver_batch(delivery_ids: list[int]) -> list[str]:
 @shared_task(ignore_result=True, time_limit=60, soft_time_limit=50)
 def sweep_deliveries() -> dict:
     return deliveries_sweep()
+
+
+@shared_task(ignore_result=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_confirmation(*, subject_id: str, topics: list[str]):
+    confirmation_send(subject_id=subject_id, topics=topics)
+
+
+@shared_task(ignore_result=True, time_limit=300, soft_time_limit=280)
+def purge_unconfirmed() -> dict:
+    return unconfirmed_purge()
+
+
+@shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True,
+             autoretry_for=(OperationalError, InterfaceError, OSError), retry_backoff=5,
+             max_retries=5, time_limit=600, soft_time_limit=570)
+def build_export(*, export_id: int) -> str:
+    from preferences.exports import export_build
+
+    return export_build(export_id=export_id)
+
+
+@shared_task(ignore_result=True, time_limit=120, soft_time_limit=110)
+def expire_exports() -> int:
+    from preferences.exports import exports_expire
+
+    return exports_expire()

@@ -12,6 +12,7 @@ from django.core import signing
 
 UNSUBSCRIBE_SALT = "hush.unsubscribe.v1"
 PREFERENCES_SALT = "hush.preferences.v1"
+CONFIRMATION_SALT = "hush.confirmation.v1"
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,64}$")
 
 
@@ -62,6 +63,23 @@ def read_preferences_token(token: str) -> uuid.UUID:
         payload = _loads(token, salt=PREFERENCES_SALT)
         raise ExpiredToken(_preferences_subject(payload)) from None
     return _preferences_subject(payload)
+
+
+def make_confirmation_token(*, subject, topics: list[str]) -> str:
+    return signing.dumps([subject.public_id.hex, list(topics)], salt=CONFIRMATION_SALT)
+
+
+def read_confirmation_token(token: str) -> tuple[uuid.UUID, list[str]]:
+    """(subject id, topic slugs); BadToken past HUSH_DOI_EXPIRY or if edited."""
+    try:
+        payload = _loads(token, salt=CONFIRMATION_SALT, max_age=settings.HUSH_DOI_EXPIRY)
+    except signing.SignatureExpired:
+        raise BadToken("expired") from None
+    if not (isinstance(payload, list) and len(payload) == 2 and isinstance(payload[1], list)
+            and len(payload[1]) <= 100
+            and all(isinstance(s, str) and _SLUG.match(s) for s in payload[1])):
+        raise BadToken("malformed")
+    return _uuid(payload[0]), payload[1]
 
 
 def _preferences_subject(payload) -> uuid.UUID:

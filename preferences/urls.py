@@ -9,4 +9,7 @@ urlpatterns = [
     path("p/", views.request_link, name="request_link"),
     path("p/<str:token>/", views.center, name="center"),
     path("p/<str:token>/renew/", views.renew, name="renew"),
+    path("s/", views.signup, name="signup"),
+    path("s/confirm/<str:token>/", views.confirm, name="confirm"),
+    path("d/<str:token>/", views.export_download, name="export_download"),
 ]

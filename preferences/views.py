@@ -14,15 +14,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import is_ratelimited
 
+import audit
 from preferences import selectors, services
 from preferences.crypto import email_digest
 from preferences.email import preferences_url
-from preferences.forms import REASON_CHOICES, CenterActionForm, LinkRequestForm
-from preferences.models import Feedback, Source, Topic
+from preferences.forms import REASON_CHOICES, CenterActionForm, LinkRequestForm, SignupForm
+from preferences.models import Feedback, Purpose, Source, Topic
 from preferences.tasks import send_preference_link
 from preferences.tokens import (
     BadToken,
     ExpiredToken,
+    read_confirmation_token,
     read_preferences_token,
     read_unsubscribe_token,
 )
@@ -120,7 +122,16 @@ def center(request, token):
             return _render_center(request, subject, errors={"__all__": [error]}, status=400)
         messages.success(request, _("Your choices are saved."))
         return redirect(request.path, permanent=False)
-    return _render_center(request, subject)
+    return _render_center(request, subject, gpc=_honour_gpc(request, subject))
+
+
+def _honour_gpc(request, subject) -> dict | None:
+    """`Sec-GPC: 1` turns off every sale or sharing purpose (source gpc), once."""
+    if request.headers.get("Sec-GPC", "").strip() != "1":
+        return None
+    changed = services.purposes_apply_gpc(subject=subject)
+    names = list(Purpose.objects.filter(slug__in=changed).values_list("name", flat=True))
+    return {"changed": names}
 
 
 def _apply(subject, data) -> str | None:
@@ -143,18 +154,36 @@ def _apply(subject, data) -> str | None:
         services.subject_resubscribe_all(subject=subject, source=source, actor=subject)
     elif action == "erase":
         services.erasure_request(subject=subject, source=source, actor=subject)
+    elif action in ("purpose_on", "purpose_off"):
+        purpose = Purpose.objects.filter(slug=data["purpose"]).first()
+        if purpose is None:
+            return _("That purpose does not exist.")
+        services.purpose_set(subject=subject, purpose=purpose, granted=action == "purpose_on",
+                             source=source, actor=subject)
+    elif action == "purposes_all_off":
+        services.purposes_all_off(subject=subject, source=source, actor=subject)
+    elif action == "export":
+        from preferences import exports
+
+        exports.export_request(subject=subject, source=source, actor=subject)
     return None
 
 
-def _render_center(request, subject, *, errors=None, status=200):
+def _render_center(request, subject, *, errors=None, status=200, gpc=None):
     from anonymizer.models import ErasureRequest
+    from preferences.models import DataExport
 
     erasure = ErasureRequest.objects.filter(subject_public_id=subject.public_id).order_by(
         "-requested_at").first()
+    history = selectors.consent_history(subject)
     return render(request, "preferences/center.html", {
         "subject": subject,
         "channels": selectors.topics_by_channel(subject),
-        "history": selectors.consent_history(subject),
+        "history": [e for e in history if e.kind != e.Kind.PURPOSE],
+        "purposes": selectors.purpose_states(subject),
+        "purpose_history": selectors.purpose_history(subject),
+        "gpc": gpc,
+        "export": DataExport.objects.filter(subject=subject).order_by("-requested_at").first(),
         "erasure": erasure,
         "errors": errors,
         "pause_weeks": services.PAUSE_WEEKS,
@@ -199,3 +228,60 @@ def _rate_limited(request, *, address_key: str) -> bool:
                                  key=lambda group, req: address_key,
                                  rate=settings.HUSH_LINK_RATE_PER_ADDRESS, increment=True)
     return per_client or per_address
+
+
+def signup(request):
+    """The public sign-up form: an untrusted source, so double opt-in. Answers the
+    same whether or not the address is known."""
+    form = SignupForm(request.POST or None)
+    if request.method != "POST":
+        return render(request, "preferences/signup.html", {"form": form})
+    if not form.is_valid():
+        return render(request, "preferences/signup.html", {"form": form}, status=400)
+    if is_ratelimited(request, group="signup-client", key="ip",
+                      rate=settings.HUSH_SIGNUP_RATE_PER_CLIENT, increment=True):
+        return render(request, "preferences/link_rate_limited.html", status=429)
+    language = translation.get_language()
+    try:
+        services.subject_upsert(
+            actor=audit.SYSTEM, source=Source.SIGNUP,
+            email=form.cleaned_data["email"],
+            locale=language if language in dict(settings.LANGUAGES) else None,
+            subscriptions={slug: True for slug in form.cleaned_data["topics"]},
+            double_opt_in=True)
+    except (ValueError, services.NotFound):  # an address invalid once normalised; a topic gone
+        form.add_error("email", _("Enter a valid email address."))
+        return render(request, "preferences/signup.html", {"form": form}, status=400)
+    return render(request, "preferences/signup_sent.html")
+
+
+def confirm(request, token):
+    """GET shows a button and changes nothing (scanners prefetch links); POST confirms."""
+    try:
+        subject_id, topics = read_confirmation_token(token)
+    except BadToken:
+        return _invalid_link(request)
+    subject = selectors.subject_by_public_id(subject_id)
+    if subject is None:
+        return _invalid_link(request)  # expired and purged, or erased
+    _use_locale(subject)
+    if request.method == "POST":
+        services.subject_confirm(subject=subject, topics=topics)
+        return render(request, "preferences/confirm.html",
+                      {"done": True, "preferences_url": preferences_url(subject)})
+    return render(request, "preferences/confirm.html", {"done": False})
+
+
+def export_download(request, token):
+    from preferences import exports
+
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    try:
+        data = exports.export_download(token=token)
+    except exports.ExportUnavailable:
+        return render(request, "preferences/export_gone.html", status=410)
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = 'attachment; filename="my-data.zip"'
+    response["Cache-Control"] = "no-store"
+    return response

@@ -158,3 +158,43 @@ def webhook(db, receiver):
 
     return Destination.objects.create(name="crm", kind="webhook", url=receiver.url,
                                       secret="test-signing-secret")
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's admin client, past the admin's second factor (OTPAdminSite):
+    a confirmed authenticator and the verified session django-otp expects."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=admin_user, name="phone", confirmed=True)
+    client.force_login(admin_user, backend="django.contrib.auth.backends.ModelBackend")
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def purposes(db):
+    """The four example purposes (as seed_demo has them), by slug."""
+    from preferences.models import Purpose
+
+    rows = [
+        ("analytics", "Analytics", "We count page views.", "consent", False),
+        ("personalisation", "Personalisation", "We suggest things.", "legitimate_interest",
+         False),
+        ("partner_sharing", "Sharing with partners", "We share with ad partners.",
+         "legitimate_interest", True),
+        ("profiling", "Profiling", "We build a profile.", "consent", False),
+    ]
+    return {slug: Purpose.objects.create(slug=slug, name=name, description=description,
+                                         legal_basis=basis, is_sale_or_sharing=sharing,
+                                         position=i)
+            for i, (slug, name, description, basis, sharing) in enumerate(rows)}
+
+
+@pytest.fixture
+def carol(newsletter, offers):
+    """A subject in the US (opt-out jurisdiction)."""
+    return _subject("carol@example.net", "carol-3", [newsletter], country="US")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .detect import detect
+from .detect import Span, spans
 from .findings import Finding
 
 Policy = Mapping[str, "str | Callable[[str, str], Any]"]
@@ -20,6 +20,11 @@ Replace = Callable[[str, str], Any]
 
 def label(value: str, kind: str) -> str:
     return f"[{kind}]"
+
+
+def no_policy(kind: str) -> Replace:
+    """The replacer of every kind when there is no policy: its label."""
+    return label
 
 
 def _transforms():
@@ -36,7 +41,7 @@ def resolve_policy(policy: Policy | None, *, key: bytes | None = None,
     before any text is touched.
     """
     if not policy:
-        return lambda kind: label
+        return no_policy
     table: dict[str, Replace] = {}
     for kind, how in policy.items():
         name = str(kind).upper() if kind != "*" else "*"
@@ -81,21 +86,28 @@ def redact(text: str, policy: Policy | None = None, *, key: bytes | None = None,
     """`text` with every finding replaced; a transform giving None or DELETE removes it."""
     if not text:
         return text
-    found = detect(text) if findings is None else findings
+    if findings is None:
+        found = spans(text)
+    else:
+        found = [(f.start, f.end, f.kind, f.rule) for f in findings]
     if not found:
         return text
     replacer_for = resolve_policy(policy, key=key, vault=vault)
     return apply_findings(text, found, replacer_for)
 
 
-def apply_findings(text: str, found: list[Finding], replacer_for: Callable[[str], Replace]) -> str:
+def apply_findings(text: str, found: list[Span], replacer_for: Callable[[str], Replace]) -> str:
+    """`text` with each (start, end, kind, rule) span replaced, in order."""
     parts: list[str] = []
     last = 0
-    for f in found:
-        parts.append(text[last:f.start])
-        result = replacer_for(f.kind)(text[f.start:f.end], f.kind)
-        if result is not None and not is_delete(result):
-            parts.append(str(result))
-        last = f.end
+    for start, end, kind, _ in found:
+        parts.append(text[last:start])
+        if replacer_for is no_policy:
+            parts.append(f"[{kind}]")
+        else:
+            result = replacer_for(kind)(text[start:end], kind)
+            if result is not None and not is_delete(result):
+                parts.append(str(result))
+        last = end
     parts.append(text[last:])
     return "".join(parts)

@@ -334,3 +334,34 @@ def test_generated_cards_are_found_whole(before, prefix, noise, sep, after):
 def test_text_without_digits_or_at_has_no_pattern_findings(text):
     pattern_kinds = {"EMAIL", "PHONE", "IP_ADDRESS", "CREDIT_CARD", "IBAN", "US_SSN", "GPS"}
     assert not kinds(text) & pattern_kinds
+
+
+def test_a_version_is_not_an_ip_address():
+    assert found("build 7.3.164.227 deployed") == []
+    assert found("firmware: 10.2.0.14") == []
+    assert found("from 10.2.0.14") == [("IP_ADDRESS", "10.2.0.14")]
+
+
+def test_a_card_number_is_grouped_like_a_card():
+    assert found("ref 408-8148-1721681 ok") == []  # passes Luhn, but an id
+    assert found("card 4088-1481-7216-8118 ok") == [("CREDIT_CARD", "4088-1481-7216-8118")]
+
+
+@given(_filler, st.tuples(*[st.integers(0, 255)] * 4), _filler)
+def test_generated_ipv4_addresses_are_found_whole(before, octets, after):
+    ip = ".".join(map(str, octets))
+    assert ("IP_ADDRESS", ip) in found(f"{before} from {ip} {after}")
+
+
+@given(st.sampled_from([("DE", 18), ("FR", 23), ("NL", 14), ("ES", 20), ("BE", 12)]),
+       st.integers(min_value=0), st.booleans(), _filler)
+def test_generated_ibans_are_found_whole(country_size, seed, grouped, after):
+    country, size = country_size
+    bban = str(seed).zfill(size)[-size:]
+    if country == "NL":
+        bban = "ABNA" + bban[4:]
+    digits = "".join(str(int(c, 36)) for c in bban + country + "00")
+    iban = f"{country}{98 - int(digits) % 97:02d}{bban}"
+    if grouped:
+        iban = " ".join(iban[i:i + 4] for i in range(0, len(iban), 4))
+    assert ("IBAN", iban) in found(f"refund to {iban} {after}")

@@ -16,27 +16,6 @@ from audit.models import AuditEvent
 from preferences.models import Delivery, Destination, Topic
 
 
-@pytest.fixture(autouse=True)
-def detection(monkeypatch):
-    """TEMPORARY until anonymizer.detect lands on main: a two-kind stand-in."""
-    import re
-    from types import SimpleNamespace
-
-    try:
-        from anonymizer import detect  # noqa: F401
-        return
-    except ImportError:
-        pass
-    patterns = {"EMAIL": re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+"),
-                "PHONE": re.compile(r"\+\d[\d ]{8,}\d")}
-
-    def standin(text):
-        return [SimpleNamespace(kind=k, start=m.start(), end=m.end())
-                for k, p in patterns.items() for m in p.finditer(text)]
-
-    monkeypatch.setattr("anonymizer.pii_audit._detector", lambda: standin)
-
-
 @pytest.fixture
 def filled_shop(shop, shop_sql):
     shop_sql("INSERT INTO customers (email, full_name, notes, plan) VALUES "

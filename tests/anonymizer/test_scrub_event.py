@@ -88,3 +88,17 @@ def test_named_transforms_apply_to_values_under_personal_keys():
                       {"IP_ADDRESS": "generalize", "GPS": "generalize", "CREDIT_CARD": "mask"})
     assert out == {"ip": "203.0.113.0/24", "geo": {"lat": "48.86", "lon": "2.35"},
                    "card": "**** **** **** 1111"}
+
+
+def test_ids_are_left_alone_but_a_card_of_the_same_length_is_not():
+    event = {"trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "span_id": "00f067aa0ba902b7",
+             "ref": "4111111111111111", "request": "2ad93787-8eec-2b7a-cc60-97601e408d4e"}
+    out = scrub_event(event)
+    assert out == {**event, "ref": "[CREDIT_CARD]"}
+
+
+def test_a_value_seen_clean_before_is_still_clean_and_a_new_one_is_checked():
+    agent = "Mozilla/5.0 (X11; Linux x86_64) Firefox/126.0"
+    assert scrub_event({"ua": agent}) == {"ua": agent}
+    assert scrub_event({"ua": agent}) == {"ua": agent}
+    assert scrub_event({"ua": agent + " ann@example.com"}) == {"ua": agent + " [EMAIL]"}

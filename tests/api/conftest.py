@@ -4,7 +4,7 @@ from audit.models import AuditEvent
 from preferences.models import ApiKey, ConsentEvent, Subject, Subscription, Suppression
 
 ALL_SCOPES = ("subjects:read", "subjects:write", "consent:check", "deliveries:manage",
-              "erasure")
+              "scrub", "events:ingest", "erasure")
 
 
 def error_of(response, status: int, code: str) -> dict:
@@ -57,6 +57,7 @@ OPERATIONS = [
                                                        "recipients": ["alice@example.com"]}),
     ("get", "/api/v1/destinations", "deliveries:manage", None),
     ("post", "/api/v1/deliveries/retry", "deliveries:manage", {"all": True}),
+    ("post", "/api/v1/scrub", "scrub", {"events": ["call alice on +44 20 7946 0958"]}),
 ]
 IDS = [f"{method.upper()} {path.replace(SUBJECT, '<id>')}" for method, path, _, _ in OPERATIONS]
 

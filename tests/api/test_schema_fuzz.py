@@ -25,7 +25,7 @@ import audit
 from anonymizer.models import ErasureRequest
 from config.wsgi import application
 from preferences import services
-from preferences.models import Subject, Topic
+from preferences.models import Purpose, Subject, Topic
 from tests.api.conftest import ALL_SCOPES
 
 ALICE = uuid.UUID("0a11ce00-0000-4000-8000-000000000001")
@@ -34,6 +34,7 @@ SUBJECT_IDS = [str(ALICE), str(BOB)]
 ERASURE = uuid.UUID("e7a5e000-0000-4000-8000-000000000003")  # a request for bob
 EMAILS = ["alice@example.com", "bob@example.org"]
 TOPICS = ["newsletter", "offers"]
+PURPOSES = ["analytics", "partner_sharing"]
 PAUSE_ENDS = ["2099-01-01T00:00:00Z", "2000-01-01T00:00:00Z"]  # one to come, one gone
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
@@ -67,10 +68,24 @@ def flatmap_query(context, query):
 def _with_real_names(operation_id, body):
     """Strategies that swap generated names in a body for seeded ones."""
     if operation_id == "consent_check":
-        return st.fixed_dictionaries({
-            "topic": st.sampled_from(TOPICS),
-            "recipients": st.lists(st.sampled_from([*EMAILS, *SUBJECT_IDS, "x@example.net"])),
-        }).map(lambda real: {**body, **real})
+        recipients = st.lists(st.sampled_from([*EMAILS, *SUBJECT_IDS, "x@example.net"]))
+        return st.one_of(
+            st.fixed_dictionaries({"topic": st.sampled_from(TOPICS), "recipients": recipients}),
+            st.fixed_dictionaries({"purpose": st.sampled_from(PURPOSES),
+                                   "recipients": recipients}),
+        ).map(lambda real: {k: v for k, v in {**body, **real}.items()
+                            if not ("purpose" in real and k == "topic")})
+    if operation_id == "subject_purposes_change":
+        return st.dictionaries(st.sampled_from(PURPOSES), st.booleans(), min_size=1).map(
+            lambda purposes: {**body, "purposes": purposes})
+    if operation_id == "events_ingest":
+        subject = st.one_of(st.sampled_from(EMAILS).map(lambda e: {"email": e}),
+                            st.sampled_from(SUBJECT_IDS).map(lambda i: {"id": i}))
+        event = st.fixed_dictionaries({"subject": subject,
+                                       "purpose": st.sampled_from(PURPOSES),
+                                       "page": st.text(max_size=20)})
+        return st.lists(event, min_size=1, max_size=3).map(
+            lambda events: {**body, "events": events})
     if operation_id == "subscriptions_change":
         topic = st.sampled_from(TOPICS)
         change = st.one_of(
@@ -120,6 +135,11 @@ def wsgi_in_test_transaction(db):
 def seeded(wsgi_in_test_transaction):
     for slug in TOPICS:
         Topic.objects.create(slug=slug, name=slug.title(), default_subscribed=slug == TOPICS[0])
+    for slug in PURPOSES:
+        Purpose.objects.create(slug=slug, name=slug.title(), description=f"{slug} purpose",
+                               legal_basis="consent" if slug == "analytics"
+                               else "legitimate_interest",
+                               is_sale_or_sharing=slug == "partner_sharing")
     for public_id, email in zip((ALICE, BOB), EMAILS, strict=True):
         subject, _ = services.subject_upsert(actor=audit.SYSTEM, source="import", email=email,
                                              external_id=email.split("@")[0],

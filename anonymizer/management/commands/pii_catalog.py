@@ -5,30 +5,6 @@ from django.core.management.base import BaseCommand
 from anonymizer import catalog
 
 
-def _entry_dict(entry: catalog.Entry) -> dict:
-    return {
-        "key": entry.key,
-        "database": entry.database or "default",
-        "table": entry.db_table,
-        "subject": entry.subject,
-        "subject_by": entry.subject_by if entry.subject else None,
-        "erase_rows": entry.erase_rows,
-        "retention_days": None if entry.retention is None else entry.retention.days,
-        "timestamp": entry.timestamp,
-        "description": entry.description,
-        "fields": [{"name": f.name, "category": f.category.value, "erase": f.erase,
-                    "retain": f.retain, "kind": f.kind, "level": f.level, "note": f.note}
-                   for f in entry.fields],
-    }
-
-
-def catalog_as_dict() -> dict:
-    """The catalog's structure (no data): entries, and models reviewed as not PII."""
-    return {"entries": [_entry_dict(e) for e in sorted(catalog.entries(),
-                                                       key=lambda e: (e.external, e.key))],
-            "not_pii": catalog.reviewed()}
-
-
 class Command(BaseCommand):
     help = "Print the PII catalog: what personal data is stored where, and what erasure " \
            "and retention do to it."
@@ -37,7 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print it as JSON")
 
     def handle(self, *args, json=False, **options):
-        data = catalog_as_dict()
+        data = catalog.describe()
         if json:
             self.stdout.write(_json.dumps(data, indent=2))
             return

@@ -1,0 +1,105 @@
+"""Erasure requests (list, detail with steps and progress, retry, the verifiable report)
+and the PII catalog with the latest pii_audit run."""
+
+import hashlib
+import json
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+import audit
+from audit.console.access import role_required
+from audit.models import AuditEvent
+
+STATUSES = ("pending", "running", "done", "failed")
+
+
+@role_required("view_erasures")
+def erasure_list(request):
+    from anonymizer.models import ErasureRequest
+
+    status = request.GET.get("status", "")
+    rows = ErasureRequest.objects.order_by("-requested_at", "-id")
+    if status in STATUSES:
+        rows = rows.filter(status=status)
+    page = Paginator(rows.only("pk", "key", "status", "source", "requested_at", "finished_at"),
+                     50).get_page(request.GET.get("page"))
+    from anonymizer.selectors import erasure_progress
+
+    return render(request, "console/erasures.html", {
+        "page": page, "status": status, "statuses": STATUSES,
+        "rows": [(r, erasure_progress(r)) for r in page],
+    })
+
+
+def _report(erasure) -> dict:
+    """The report, plus the audit events about this request with their chain hashes:
+    anyone holding the file can check each event against the audit trail."""
+    from anonymizer.selectors import erasure_report
+
+    report = erasure_report(erasure)
+    events = (AuditEvent.objects.filter(target_type="anonymizer.erasurerequest",
+                                        target_id=str(erasure.pk)).order_by("id"))
+    report["audit_events"] = [
+        {"seq": e.seq, "occurred_at": e.occurred_at, "action": e.action,
+         "actor": f"{e.actor_type}:{e.actor_id}" if e.actor_id else e.actor_type,
+         "details": e.details, "hash": e.hash or None} for e in events]
+    body = json.dumps(report, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":"))
+    report["sha256"] = hashlib.sha256(body.encode()).hexdigest()
+    return report
+
+
+@role_required("view_erasures")
+def erasure_detail(request, pk):
+    from anonymizer.models import ErasureRequest
+
+    erasure = get_object_or_404(ErasureRequest, pk=pk)
+    report = _report(erasure)
+    progress = report["progress"]
+    return render(request, "console/erasure.html", {
+        "erasure": erasure, "report": report, "progress": progress,
+        "percent": round(100 * progress["done"] / progress["total"]) if progress["total"] else 0,
+        "running": erasure.status in ("pending", "running"),
+        "can_retry": erasure.status == "failed"
+        and request.user.has_perm("audit.manage_erasures"),
+    })
+
+
+@role_required("view_erasures")
+def erasure_report_download(request, pk):
+    from anonymizer.models import ErasureRequest
+
+    erasure = get_object_or_404(ErasureRequest, pk=pk)
+    audit.record(actor=request.user, action="erasure.report_downloaded", target=erasure)
+    body = json.dumps(_report(erasure), cls=DjangoJSONEncoder, indent=2, sort_keys=True)
+    return HttpResponse(body, content_type="application/json", headers={
+        "Content-Disposition": f'attachment; filename="erasure-{erasure.key}.json"'})
+
+
+@require_POST
+@role_required("manage_erasures")
+def erasure_retry(request, pk):
+    from anonymizer.erasure import erasure_step_retry
+    from anonymizer.models import ErasureRequest
+
+    erasure = get_object_or_404(ErasureRequest, pk=pk)
+    count = erasure_step_retry(request_id=erasure.pk, actor=request.user)
+    messages.success(request, f"{count} steps queued again." if count
+                     else "Nothing to retry: the request has not failed.")
+    return redirect("console:erasure", pk=erasure.pk)
+
+
+@role_required("view_pii_catalog")
+def pii_catalog(request):
+    from anonymizer.catalog import entries, reviewed
+    from anonymizer.models import PiiAuditRun
+
+    run = PiiAuditRun.objects.order_by("-started_at", "-id").first()
+    return render(request, "console/pii.html", {
+        "entries": sorted(entries(), key=lambda e: e.key), "reviewed": sorted(reviewed().items()),
+        "run": run,
+    })

@@ -1,0 +1,224 @@
+"""The staff console's pages. Each is gated by `role_required(<permission>)`."""
+
+import csv
+from datetime import timedelta
+
+from django.contrib import messages
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+import audit
+from audit.console.access import role_required
+from audit.console.forms import AuditFilterForm, SubjectLookupForm
+from audit.selectors import chain_status, chain_verify, events_iter, events_page
+from audit.services import chain_seal
+
+
+def _day_start(now):
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+@role_required("view_overview")
+def overview(request):
+    from anonymizer.models import ErasureRequest, PiiAuditRun
+    from preferences.models import ConsentEvent, Delivery
+
+    now = timezone.now()
+    today = _day_start(now)
+    week = today - timedelta(days=today.weekday())
+    left = ConsentEvent.objects.filter(new_status="unsubscribed") | ConsentEvent.objects.filter(
+        kind=ConsentEvent.Kind.UNSUBSCRIBE_ALL)
+    context = {
+        "unsubscribes_today": left.filter(occurred_at__gte=today).count(),
+        "unsubscribes_week": left.filter(occurred_at__gte=week).count(),
+        "deliveries_pending": Delivery.objects.filter(status__in=["pending", "in_flight"]).count(),
+        "deliveries_failed": Delivery.objects.filter(status="failed").count(),
+        "chain": chain_status(),
+        "erasures_running": ErasureRequest.objects.filter(
+            status__in=["pending", "running"]).count(),
+        "erasures_failed": ErasureRequest.objects.filter(status="failed").count(),
+        "pii_audit": PiiAuditRun.objects.order_by("-started_at", "-id").first(),
+    }
+    return render(request, "console/overview.html", context)
+
+
+# --- audit trail ---------------------------------------------------------------------
+
+@role_required("view_audit_trail")
+def audit_trail(request):
+    form = AuditFilterForm(request.GET or None)
+    filters = form.filters() if form.is_valid() else {}
+    events, next_cursor = ([], None) if form.is_bound and not form.is_valid() else \
+        events_page(filters, before=request.GET.get("before"))
+    query = request.GET.copy()
+    query.pop("before", None)
+    return render(request, "console/audit.html", {
+        "form": form, "events": events, "next_cursor": next_cursor,
+        "query": query.urlencode(), "filtered": bool(filters),
+        "verification": request.session.pop("console_chain_report", None),
+    })
+
+
+@role_required("export_audit_trail")
+def audit_export(request):
+    form = AuditFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return redirect(f"{reverse('console:audit')}?{request.GET.urlencode()}")
+    filters = form.filters() if form.is_bound else {}
+    audit.record(actor=request.user, action="audit.exported", details={"filters": filters})
+    return StreamingHttpResponse(
+        _csv_rows(filters), content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="hush-audit.csv"'})
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_rows(filters):
+    writer = csv.writer(_Echo())
+    yield writer.writerow(["seq", "occurred_at", "actor_type", "actor_id", "action",
+                           "target_type", "target_id", "details", "prev_hash", "hash"])
+    import json
+
+    for e in events_iter(filters):
+        yield writer.writerow([
+            e.seq or "", e.occurred_at.isoformat(), e.actor_type, e.actor_id, e.action,
+            e.target_type, e.target_id, json.dumps(e.details, sort_keys=True), e.prev_hash,
+            e.hash])
+
+
+@require_POST
+@role_required("verify_chain")
+def audit_verify(request):
+    sealed = chain_seal()
+    report = chain_verify()
+    details = {"ok": report.ok, "checked": report.checked, "sealed_now": sealed}
+    if not report.ok:
+        details.update(broken_seq=report.broken_seq, reason=report.reason)
+    audit.record(actor=request.user, action="audit.chain_verified", details=details)
+    request.session["console_chain_report"] = {**details, "unsealed": report.unsealed}
+    return redirect("console:audit")
+
+
+# --- deliveries ----------------------------------------------------------------------
+
+@role_required("view_deliveries")
+def deliveries(request):
+    from preferences.models import Delivery, Destination
+    from preferences.selectors import destination_health
+
+    destinations = [(d, destination_health(d)) for d in Destination.objects.order_by("name")]
+    columns = ("id", "destination__name", "event_type", "status", "attempts", "last_status_code",
+               "last_error", "created_at", "next_attempt_at")
+    pending = (Delivery.objects.filter(status__in=["pending", "in_flight"])
+               .order_by("id").values(*columns)[:50])
+    failed = Delivery.objects.filter(status="failed").order_by("-id").values(*columns)[:50]
+    return render(request, "console/deliveries.html", {
+        "destinations": destinations, "pending": pending, "failed": failed,
+        "can_manage": request.user.has_perm("audit.manage_deliveries"),
+    })
+
+
+@require_POST
+@role_required("manage_deliveries")
+def deliveries_retry(request):
+    from preferences.delivery import deliveries_retry as retry
+
+    if request.POST.get("all") == "1":
+        count = retry(ids=None, actor=request.user)
+    else:
+        try:
+            ids = [int(request.POST["id"])]
+        except (KeyError, ValueError):
+            messages.error(request, "Choose a delivery to retry.")
+            return redirect("console:deliveries")
+        count = retry(ids=ids, actor=request.user)
+    messages.success(request, f"{count} failed deliveries queued again.")
+    return redirect("console:deliveries")
+
+
+@require_POST
+@role_required("manage_deliveries")
+def destination_pause(request, pk):
+    from preferences.delivery import destination_pause as pause
+    from preferences.models import Destination
+
+    destination = get_object_or_404(Destination, pk=pk)
+    if pause(destination=destination, actor=request.user):
+        messages.success(request, f"{destination.name} paused: its deliveries wait.")
+    return redirect("console:deliveries")
+
+
+@require_POST
+@role_required("manage_deliveries")
+def destination_resume(request, pk):
+    from preferences.delivery import destination_resume as resume
+    from preferences.models import Destination
+
+    destination = get_object_or_404(Destination, pk=pk)
+    if resume(destination=destination, actor=request.user, by="staff"):
+        messages.success(request, f"{destination.name} resumed.")
+    return redirect("console:deliveries")
+
+
+# --- subjects ------------------------------------------------------------------------
+
+def mask_email(email: str | None) -> str:
+    """First letter and domain only: enough to confirm with the person, no more."""
+    if not email or "@" not in email:
+        return "(no address kept)"
+    local, _, domain = email.rpartition("@")
+    return f"{local[:1]}•••@{domain}"
+
+
+@role_required("lookup_subject")
+def subjects(request):
+    """Find one subject by exact email (POST, so the address stays out of URLs and logs)."""
+    from preferences.selectors import subject_by_email
+
+    form = SubjectLookupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        subject = subject_by_email(form.cleaned_data["email"])
+        audit.record(actor=request.user, action="subject.looked_up", target=subject,
+                     details={"found": subject is not None})
+        if subject is not None:
+            return redirect("console:subject", public_id=subject.public_id)
+        form.add_error("email", "No subject has this address.")
+    return render(request, "console/subjects.html", {"form": form})
+
+
+@role_required("lookup_subject")
+def subject_detail(request, public_id):
+    from preferences.models import Subject
+    from preferences.selectors import consent_history, subject_subscriptions
+
+    subject = get_object_or_404(Subject, public_id=public_id)
+    audit.record(actor=request.user, action="subject.viewed", target=subject)
+    return render(request, "console/subject.html", {
+        "subject": subject, "masked_email": mask_email(subject.email),
+        "subscriptions": sorted(subject_subscriptions(subject).values(),
+                                key=lambda s: s.topic.slug),
+        "history": consent_history(subject, limit=200),
+        "can_send_link": request.user.has_perm("audit.send_preference_link"),
+    })
+
+
+@require_POST
+@role_required("send_preference_link")
+def subject_send_link(request, public_id):
+    from django.db import transaction
+
+    from preferences.models import Subject
+    from preferences.tasks import send_preference_link
+
+    subject = get_object_or_404(Subject, public_id=public_id)
+    audit.record(actor=request.user, action="preference_link.requested", target=subject,
+                 details={"by": "staff"})
+    transaction.on_commit(lambda: send_preference_link.delay(subject_id=str(subject.public_id)))
+    messages.success(request, "A fresh preference link is on its way to the subject.")
+    return redirect("console:subject", public_id=subject.public_id)
