@@ -75,6 +75,7 @@ HUSH_ERASURE_BACKOFF_CAP = env_int("HUSH_ERASURE_BACKOFF_CAP", 300, minimum=1)
 HUSH_ERASURE_LEASE = env_int("HUSH_ERASURE_LEASE", 330, minimum=2)
 HUSH_ERASURE_REQUEUE_AFTER = env_int("HUSH_ERASURE_REQUEUE_AFTER", 15, minimum=1)
 HUSH_ERASURE_POLL = env_int("HUSH_ERASURE_POLL_MS", 1000, minimum=10) / 1000
+HUSH_ERASURE_SWEEP_INTERVAL = env_int("HUSH_ERASURE_SWEEP_INTERVAL_MS", 5000, minimum=100) / 1000
 
 # The PII catalog: the company's own PostgreSQL databases that erasure, retention and
 # pii_audit reach (label=postgres://..., comma-separated), and a file declaring
@@ -289,7 +290,7 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-deliveries": {"task": "preferences.tasks.sweep_deliveries",
                          "schedule": HUSH_SWEEP_INTERVAL},
     "sweep-erasures": {"task": "anonymizer.tasks.sweep_erasures",
-                       "schedule": HUSH_SWEEP_INTERVAL},
+                       "schedule": HUSH_ERASURE_SWEEP_INTERVAL},
     "purge-unconfirmed": {"task": "preferences.tasks.purge_unconfirmed",
                           "schedule": float(HUSH_DOI_PURGE_INTERVAL)},
     "expire-exports": {"task": "preferences.tasks.expire_exports",
