@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from enum import StrEnum
+from enum import Enum, StrEnum
+
+from django.db.models import Q
 
 # The transform names a catalog entry may use (`anonymizer.core.transforms.TRANSFORMS`).
 TRANSFORM_NAMES = frozenset({"null", "redact", "mask", "pseudonymise", "tokenize",
@@ -80,7 +82,10 @@ class Entry:
     are not tied to a subject (erasure skips the entry; retention still applies).
     `erase_rows` deletes the subject's rows on erasure instead of transforming
     their fields. `retention` is how long a row may keep its fields as they are,
-    counted from `timestamp`.
+    counted from `timestamp`. `retention_filter` (Hush models only) is a `Q` on the
+    model's own columns naming the rows retention may touch at all: a row outside it
+    is kept as it is whatever its age (an outbox row still to be sent, ...); `None`:
+    every row. Counts (dry runs, pii_audit) use it too.
     """
 
     key: str
@@ -93,6 +98,7 @@ class Entry:
     erase_rows: bool = False
     retention: timedelta | None = None
     timestamp: str | None = None
+    retention_filter: Q | None = None
     description: str = ""
     extra: dict = field(default_factory=dict, compare=False)
 
@@ -134,13 +140,18 @@ _reviewed: dict[str, str] = {}
 
 def register(model, *, fields, subject: str | None, subject_by: str = "public_id",
              erase_rows: bool = False, retention: timedelta | None = None,
-             timestamp: str | None = None, description: str = "") -> Entry:
+             timestamp: str | None = None, retention_filter: Q | None = None,
+             description: str = "") -> Entry:
     """Declare a Hush model's personal data (called from an app's `pii.py`)."""
     if subject_by not in SUBJECT_IDENTIFIERS:
         raise ValueError(f"subject_by must name a subject identifier, not {subject_by!r}")
+    if retention_filter is not None and not isinstance(retention_filter, Q):
+        raise ValueError(f"{model._meta.label_lower}: retention_filter must be a Q")
+    if retention_filter is not None and retention is None:
+        raise ValueError(f"{model._meta.label_lower}: retention_filter needs a retention period")
     entry = Entry(key=model._meta.label_lower, model=model, fields=tuple(fields),
                   subject=subject, subject_by=subject_by, erase_rows=erase_rows,
-                  retention=retention, timestamp=timestamp,
+                  retention=retention, timestamp=timestamp, retention_filter=retention_filter,
                   description=description or (model.__doc__ or "").strip())
     _check_model_entry(entry)
     return _add(entry)
@@ -243,11 +254,31 @@ def _entry_dict(entry: Entry) -> dict:
         "erase_rows": entry.erase_rows,
         "retention_days": None if entry.retention is None else entry.retention.days,
         "timestamp": entry.timestamp,
+        "retention_filter": _describe_filter(entry.retention_filter),
         "description": entry.description,
         "fields": [{"name": f.name, "category": f.category.value, "erase": f.erase,
                     "retain": f.retain, "kind": f.kind, "level": f.level, "note": f.note}
                    for f in entry.fields],
     }
+
+
+def _describe_filter(condition: Q | None) -> str | None:
+    """A Q as people read it: `status__in=['delivered', 'failed']`."""
+    if condition is None:
+        return None
+    parts = [_describe_filter(c) if isinstance(c, Q) else f"{c[0]}={_plain(c[1])!r}"
+             for c in condition.children]
+    text = f" {condition.connector.lower()} ".join(parts)
+    if len(parts) > 1:
+        text = f"({text})"
+    return f"not {text}" if condition.negated else text
+
+
+def _plain(value):
+    """Choices as their stored values: `'failed'`, not `Delivery.Status.FAILED`."""
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    return value.value if isinstance(value, Enum) else value
 
 
 def describe() -> dict:

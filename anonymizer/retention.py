@@ -12,6 +12,12 @@ A row is only picked while some field is still *pending*: not null, not already
 the constant, not already a network, not already pseudonymised (`pseu_`), masked
 (`**`) or tokenized (`tok_`). So a run can stop anywhere and the next one carries
 on, and running it twice changes nothing the second time.
+
+Rows go (`retain="delete"`) one DELETE per range of `batch_size` keys, set-based
+on every database: through the ORM for Hush models (so a cascade or a delete
+signal still runs; without one Django issues the single statement), in SQL for
+external tables. An entry's `retention_filter` limits every step, count and
+delete to the rows it names: the others are kept whatever their age.
 """
 
 from __future__ import annotations
@@ -253,6 +259,7 @@ class _Table:
             set_based: bool | None, progress):
         columns = self.columns()
         if self.entry.deletes_rows_on_retention:
+            state.set_based = True  # one statement per range of keys
             if dry_run:
                 state.deleted = self.count_older(cutoff)
                 return
@@ -394,6 +401,22 @@ class _HushTable(_Table):
     def table_sql(self):
         return sql.Identifier(self.model._meta.db_table)
 
+    def older(self, cutoff) -> sql.Composable:
+        condition = super().older(cutoff)
+        if self.entry.retention_filter is None:
+            return condition
+        return sql.SQL("{} AND ({})").format(condition, sql.SQL(self._filter_sql()))
+
+    def _filter_sql(self) -> str:
+        """The entry's `retention_filter` as SQL on the bare table, its values inlined
+        (the statements here are composed with psycopg, not passed parameters)."""
+        query = self.model._default_manager.filter(self.entry.retention_filter).query
+        if len(query.alias_map) > 1:
+            raise ValueError(f"{self.entry.key}: retention_filter may only name the "
+                             "model's own columns (no joins)")
+        where, params = query.get_compiler(connection=connection).compile(query.where)
+        return psycopg.ClientCursor(self.sql_context()).mogrify(where, params)
+
     def columns(self, role: str = "retain") -> list[_Column]:
         from preferences.fields import EncryptedTextField
 
@@ -441,19 +464,26 @@ class _HushTable(_Table):
             return cursor.rowcount
 
     def delete_rows(self, state, progress, *, cutoff, batch_size):
-        # Through the ORM, so Django's cascades and signals run as for any delete.
-        while True:
+        # Through the ORM, so Django's cascades and signals run as for any delete;
+        # a model with neither gets one `DELETE ... WHERE pk BETWEEN` per range.
+        rows = self._orm_older(cutoff).order_by("pk")
+        label = self.model._meta.label
+        lower = rows.values_list("pk", flat=True).first()
+        while lower is not None:
+            upper = rows.filter(pk__gte=lower).values_list("pk", flat=True)[
+                batch_size - 1:batch_size].first()
+            in_range = rows.filter(pk__gte=lower)
+            if upper is not None:
+                in_range = in_range.filter(pk__lte=upper)
             with transaction.atomic():
-                pks = list(self._orm_older(cutoff).order_by("pk")
-                           .values_list("pk", flat=True)[:batch_size])
-                if pks:
-                    self.model._default_manager.filter(pk__in=pks).delete()
-            state.deleted += len(pks)
+                _, per_model = in_range.delete()
+            state.deleted += per_model.get(label, 0)
             state.batches += 1
             if progress is not None:
                 progress(state)
-            if len(pks) < batch_size:
+            if upper is None:
                 return
+            lower = rows.filter(pk__gt=upper).values_list("pk", flat=True).first()
 
     def python_batch(self, columns, *, cutoff, after, limit):
         names = [c.field.name for c in columns]
@@ -473,7 +503,10 @@ class _HushTable(_Table):
         return len(changed), (rows[-1][0] if rows else None), len(rows) == limit
 
     def _orm_older(self, cutoff):
-        return self.model._default_manager.filter(**{f"{self.entry.timestamp}__lt": cutoff})
+        rows = self.model._default_manager.filter(**{f"{self.entry.timestamp}__lt": cutoff})
+        if self.entry.retention_filter is not None:
+            rows = rows.filter(self.entry.retention_filter)
+        return rows
 
     def _orm_pending(self, columns) -> Q:
         """The ORM twin of `_sql_pending` (SQLite, encrypted columns): a superset is

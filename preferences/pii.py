@@ -4,9 +4,16 @@ Erasure keeps a Subject row as an empty tombstone named only by its opaque
 `public_id` (audit events and erasure reports point at it) and removes every
 way back to the person: email, digest, external id, locale, country. The keyed
 digest lives on in the Suppression list so the address is never mailed again.
+
+Outbox rows (Delivery) are deleted by retention 30 days after they were created,
+once finished (delivered or failed); a pending or in-flight one stays, whatever
+its age. Erasure redacts their payload and error text instead; the row itself
+goes when retention reaches it.
 """
 
 from datetime import timedelta
+
+from django.db.models import Q
 
 from anonymizer.catalog import Category, PiiField, not_pii, register
 from preferences.models import (
@@ -26,9 +33,12 @@ from preferences.models import (
     Topic,
 )
 
-# How long a delivery keeps its payload and error text: far past the 48 h after
-# which it is given up, long enough for staff to look into a failure.
+# How long a finished delivery is kept: far past the 48 h after which it is given
+# up, long enough for staff to look into a failure and retry it.
 DELIVERY_RETENTION = timedelta(days=30)
+# Only finished deliveries go: one still pending or in flight is kept whatever its
+# age (the outbox must not lose an event, nor reorder a subject's events).
+DELIVERY_FINISHED = Q(status__in=[Delivery.Status.DELIVERED, Delivery.Status.FAILED])
 # Feedback comments feed analytics; a year is enough to compare seasons.
 FEEDBACK_RETENTION = timedelta(days=365)
 
@@ -62,17 +72,22 @@ register(
 
 register(
     Delivery, subject="subject_key", timestamp="created_at", retention=DELIVERY_RETENTION,
+    retention_filter=DELIVERY_FINISHED,
     fields=[
         # The payload carries the subject's external id (never the email: added
-        # at send time). Redacted, not nulled: the column is NOT NULL JSON.
-        PiiField("payload", Category.IDENTIFIER, erase="redact", retain="redact",
+        # at send time). Redacted on erasure, not nulled: the column is NOT NULL
+        # JSON. Retention deletes the whole row: a redacted dead letter could
+        # otherwise be "retried" with "[REDACTED]" as its payload, and deleting is
+        # much cheaper than rewriting every old row (six indexes, no HOT updates).
+        PiiField("payload", Category.IDENTIFIER, erase="redact", retain="delete",
                  note="carries subject.external_id"),
         # A receiver's error text: free text we do not control.
-        PiiField("last_error", Category.FREE_TEXT, erase="null", retain="null"),
+        PiiField("last_error", Category.FREE_TEXT, erase="null", retain="delete"),
     ],
     description="An event for one destination (the outbox). `subject_key` is the "
-                "opaque id and survives the subject; the payload is redacted after "
-                f"{DELIVERY_RETENTION.days} days.",
+                "opaque id and survives the subject; a finished (delivered or failed) "
+                f"delivery is deleted after {DELIVERY_RETENTION.days} days, a pending "
+                "one is kept.",
 )
 
 register(

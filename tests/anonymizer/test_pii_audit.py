@@ -63,10 +63,11 @@ def test_it_samples_hushs_own_database(postgres, alice):
 
 def test_it_reports_retention_not_applied(postgres, alice):
     crm = Destination.objects.create(name="crm", kind="webhook", url="https://crm.invalid/")
-    for days in (45, 50, 1):
+    # Two old finished deliveries are overdue; an old pending one and a new one are not.
+    for days, status in ((45, "delivered"), (50, "failed"), (50, "pending"), (1, "delivered")):
         Delivery.objects.create(destination=crm, subject=alice, subject_key=str(alice.public_id),
                                 event_type="subscription.changed", payload={"x": "alice-1"},
-                                created_at=timezone.now() - timedelta(days=days))
+                                status=status, created_at=timezone.now() - timedelta(days=days))
     run = pii_audit_run(database="default")
     (finding,) = [f for f in run.findings if f["problem"] == "retention"]
     assert finding["entry"] == "preferences.delivery" and finding["rows"] == 2
@@ -77,6 +78,7 @@ def test_it_reports_retention_not_applied(postgres, alice):
     retention_run(entry_key="preferences.delivery")
     run = pii_audit_run(database="default")
     assert not [f for f in run.findings if f["problem"] == "retention"]
+    assert sorted(Delivery.objects.values_list("status", flat=True)) == ["delivered", "pending"]
 
 
 def test_it_reports_an_erasure_that_left_data_behind(postgres, alice, bob):

@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.utils import timezone
 
 from anonymizer import catalog
@@ -24,48 +23,69 @@ NEW = timezone.now() - timedelta(days=2)
 def deliveries(alice, bob):
     crm = Destination.objects.create(name="crm", kind="webhook", url="https://crm.invalid/h")
     rows = {}
-    for name, subject, created in [("alice_old", alice, OLD), ("bob_old", bob, OLD),
-                                   ("alice_new", alice, NEW)]:
+    for name, subject, created, status in [
+            ("alice_old", alice, OLD, "delivered"), ("bob_old", bob, OLD, "failed"),
+            ("alice_new", alice, NEW, "delivered"),
+            # Old but not finished: the outbox still owes these to the receiver.
+            ("bob_old_pending", bob, OLD, "pending"),
+            ("alice_old_in_flight", alice, OLD, "in_flight")]:
         rows[name] = Delivery.objects.create(
             destination=crm, subject=subject, subject_key=str(subject.public_id),
-            event_type="subscription.changed", created_at=created, status="delivered",
+            event_type="subscription.changed", created_at=created, status=status,
             payload={"subject": {"id": str(subject.public_id),
                                  "external_id": subject.external_id}},
             last_error=f"502 from proxy for {subject.external_id}")
     return rows
 
 
-@pytest.mark.parametrize("set_based", [None, False], ids=["sql", "python"])
-def test_it_redacts_old_deliveries_and_leaves_new_ones(deliveries, set_based):
-    # On SQLite (the embedded mode) both ids take the Python path.
-    result = retention_run(entry_key="preferences.delivery", set_based=set_based)
-    assert result.entries["preferences.delivery"].rows == 2
-    assert result.entries["preferences.delivery"].set_based is (
-        set_based is None and connection.vendor == "postgresql")
-    for name in ("alice_old", "bob_old"):
-        old = Delivery.objects.get(pk=deliveries[name].pk)
-        assert old.payload == "[REDACTED]"
-        assert old.last_error == ""  # NOT NULL text: `null` stores ''
-    new = Delivery.objects.get(pk=deliveries["alice_new"].pk)
-    assert new.payload["subject"]["external_id"] == "alice-1"
-    assert new.last_error == "502 from proxy for alice-1"
-    again = retention_run(entry_key="preferences.delivery", set_based=set_based)
+KEPT = ("alice_new", "bob_old_pending", "alice_old_in_flight")
+
+
+def _left(deliveries) -> set[str]:
+    pks = set(Delivery.objects.values_list("pk", flat=True))
+    return {name for name, row in deliveries.items() if row.pk in pks}
+
+
+def test_it_deletes_old_finished_deliveries_and_keeps_the_rest(deliveries):
+    result = retention_run(entry_key="preferences.delivery")
+    progress = result.entries["preferences.delivery"]
+    assert (progress.deleted, progress.rows) == (2, 0)
+    assert _left(deliveries) == set(KEPT)
+    # What is kept is kept as it was: nothing redacted, nothing nulled.
+    for name in KEPT:
+        row = Delivery.objects.get(pk=deliveries[name].pk)
+        assert row.payload == deliveries[name].payload
+        assert row.last_error == deliveries[name].last_error
+        assert row.status == deliveries[name].status
+    again = retention_run(entry_key="preferences.delivery")
     assert again.total == 0
+    assert _left(deliveries) == set(KEPT)
+
+
+def test_a_pending_delivery_finished_later_goes_on_the_next_run(deliveries):
+    retention_run(entry_key="preferences.delivery")
+    Delivery.objects.filter(pk=deliveries["bob_old_pending"].pk).update(status="delivered")
+    assert retention_run(entry_key="preferences.delivery").total == 1
+    assert _left(deliveries) == {"alice_new", "alice_old_in_flight"}
 
 
 def test_each_run_is_audited_with_counts_only(deliveries):
+    before = AuditEvent.objects.filter(action="retention.run").count()
     retention_run()
-    event = AuditEvent.objects.filter(action="retention.run").latest("id")
+    events = AuditEvent.objects.filter(action="retention.run")
+    assert events.count() == before + 1
+    event = events.latest("id")
     assert event.actor_type == "system"
-    assert event.details["entries"]["preferences.delivery"]["rows"] == 2
+    assert event.details["entries"]["preferences.delivery"] == {
+        "rows": 0, "deleted": 2, "set_based": True}
     assert event.details["total"] >= 2
     assert "alice" not in str(event.details)
 
 
 def test_a_dry_run_counts_and_changes_nothing(deliveries):
     result = retention_run(entry_key="preferences.delivery", dry_run=True)
-    assert result.entries["preferences.delivery"].rows == 2
-    assert Delivery.objects.filter(payload="[REDACTED]").count() == 0
+    assert result.entries["preferences.delivery"].deleted == 2
+    assert _left(deliveries) == set(deliveries)
     assert AuditEvent.objects.filter(action="retention.dry_run").exists()
 
 
@@ -76,12 +96,29 @@ def test_it_works_in_batches_and_reports_progress(deliveries):
         d.save()
     seen = []
     result = retention_run(entry_key="preferences.delivery", batch_size=2,
-                           progress=lambda state: seen.append(state.rows))
-    # Batches are ranges of two keys; the new delivery sits in one of them.
-    assert result.entries["preferences.delivery"].rows == 6
-    assert result.entries["preferences.delivery"].batches == len(seen) == 4
-    assert seen == sorted(seen) and seen[-1] == 6
-    assert Delivery.objects.exclude(payload="[REDACTED]").count() == 1
+                           progress=lambda state: seen.append(state.deleted))
+    # Ranges of two deletable keys: the kept rows between them stay.
+    assert result.entries["preferences.delivery"].deleted == 6
+    assert result.entries["preferences.delivery"].batches == len(seen) == 3
+    assert seen == [2, 4, 6]
+    assert _left(deliveries) == set(KEPT)
+    assert Delivery.objects.count() == 3
+
+
+def test_the_catalog_says_which_deliveries_retention_may_delete():
+    entry = catalog.entry("preferences.delivery")
+    assert entry.deletes_rows_on_retention
+    described = catalog._entry_dict(entry)["retention_filter"]
+    assert "delivered" in described and "failed" in described
+    assert "pending" not in described
+
+
+def test_a_retention_filter_must_be_a_q():
+    with pytest.raises(ValueError, match="must be a Q"):
+        catalog.register(Delivery, subject="subject_key", retention=timedelta(days=1),
+                         timestamp="created_at", retention_filter="status = 'failed'",
+                         fields=[PiiField("last_error", Category.FREE_TEXT, retain="delete")])
+    assert catalog.entry("preferences.delivery").retention_filter is not None
 
 
 def test_expired_sessions_are_deleted(db):
@@ -207,7 +244,8 @@ def test_the_task_runs_retention(postgres, deliveries):
     from anonymizer.tasks import retention_purge
 
     summary = retention_purge.delay().get()
-    assert summary["entries"]["preferences.delivery"]["rows"] == 2
+    assert summary["entries"]["preferences.delivery"]["deleted"] == 2
+    assert _left(deliveries) == set(KEPT)
 
 
 def test_overlapping_runs_do_not_both_run(deliveries):
@@ -222,11 +260,12 @@ def test_overlapping_runs_do_not_both_run(deliveries):
 def test_the_command_reports_per_entry(postgres, deliveries, capsys):
     call_command("retention_run", "--entry", "preferences.delivery", "--dry-run")
     out = capsys.readouterr().out
-    assert "preferences.delivery: would change 2 rows" in out
-    assert Delivery.objects.filter(payload="[REDACTED]").count() == 0
+    assert "preferences.delivery: would change 0 rows, would delete 2" in out
+    assert _left(deliveries) == set(deliveries)
     call_command("retention_run", "--entry", "preferences.delivery")
     out = capsys.readouterr().out
-    assert "preferences.delivery: changed 2 rows" in out and "(SQL" in out
+    assert "preferences.delivery: changed 0 rows, deleted 2 (SQL" in out
+    assert _left(deliveries) == set(KEPT)
     with pytest.raises(CommandError, match="no catalog entry"):
         call_command("retention_run", "--entry", "nope.nope")
     with pytest.raises(CommandError, match="no retention"):

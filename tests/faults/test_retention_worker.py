@@ -50,12 +50,17 @@ def shop_url(real_broker):
 def test_beat_and_the_worker_apply_retention(celery_cluster, alice, shop_url, tmp_path,
                                              fault_report):
     crm = Destination.objects.create(name="crm", kind="webhook", url="https://crm.invalid/")
-    old, new = [
-        Delivery.objects.create(destination=crm, subject=alice, subject_key=str(alice.public_id),
-                                event_type="subscription.changed", status="delivered",
+    # A switched-off destination keeps its backlog pending (the sweeper leaves it be),
+    # however old: retention must not delete what the outbox still owes.
+    erp = Destination.objects.create(name="erp", kind="webhook", url="https://erp.invalid/",
+                                     enabled=False)
+    old, new, old_pending = [
+        Delivery.objects.create(destination=to, subject=alice, subject_key=str(alice.public_id),
+                                event_type="subscription.changed", status=status,
                                 payload={"subject": {"external_id": "alice-1"}},
                                 created_at=timezone.now() - timedelta(days=days))
-        for days in (90, 1)]
+        for to, days, status in ((crm, 90, "delivered"), (crm, 1, "delivered"),
+                                 (erp, 90, "pending"))]
     with psycopg.connect(shop_url, autocommit=True) as shop:
         shop.execute("CREATE TABLE logins (id bigserial PRIMARY KEY, customer_email text, "
                      "ip text, at timestamptz)")
@@ -71,13 +76,28 @@ def test_beat_and_the_worker_apply_retention(celery_cluster, alice, shop_url, tm
     event = wait_for(lambda: AuditEvent.objects.filter(action="retention.run").first(),
                      timeout=60, what=f"a retention run\n{cluster.logs()}")
 
-    assert Delivery.objects.get(pk=old.pk).payload == "[REDACTED]"
-    assert Delivery.objects.get(pk=new.pk).payload == {"subject": {"external_id": "alice-1"}}
+    # The old finished delivery is gone; the new one and the old pending one are
+    # untouched (the outbox still owes that one to the receiver).
+    assert not Delivery.objects.filter(pk=old.pk).exists()
+    for kept in (new, old_pending):
+        row = Delivery.objects.get(pk=kept.pk)
+        assert (row.payload, row.status) == ({"subject": {"external_id": "alice-1"}},
+                                             kept.status)
     with psycopg.connect(shop_url) as shop:
         assert shop.execute("SELECT ip FROM logins ORDER BY id").fetchall() == [
             ("203.0.113.0/24",), ("203.0.113.8",)]
     counts = event.details["entries"]
-    assert counts["preferences.delivery"]["rows"] == 1
+    assert counts["preferences.delivery"] == {"rows": 0, "deleted": 1, "set_based": True}
     assert counts["external:shop.logins"] == {"rows": 1, "deleted": 0, "set_based": True}
     assert event.actor_type == "system"
+
+    # The next beat tick runs again: nothing left to do, the kept rows stay, and
+    # each run records one audit event (the deletion is counted once, not twice).
+    wait_for(lambda: AuditEvent.objects.filter(action="retention.run").count() >= 2,
+             timeout=60, what=f"a second retention run\n{cluster.logs()}")
+    first, second = AuditEvent.objects.filter(action="retention.run").order_by("id")[:2]
+    assert first.pk == event.pk
+    assert second.details["total"] == 0
+    assert second.details["entries"]["preferences.delivery"]["deleted"] == 0
+    assert set(Delivery.objects.values_list("pk", flat=True)) == {new.pk, old_pending.pk}
     fault_report(f"retention on a real worker: {event.details['total']} rows via beat")

@@ -31,8 +31,10 @@ class Command(BaseCommand):
             else:
                 self.stdout.write("  subject: not linked to a subject (erasure skips it)")
             if entry["retention_days"] is not None:
+                only = f", only rows where {entry['retention_filter']}" \
+                    if entry["retention_filter"] else ""
                 self.stdout.write(f"  retention: {entry['retention_days']} days after "
-                                  f"{entry['timestamp']}")
+                                  f"{entry['timestamp']}{only}")
             for f in entry["fields"]:
                 kind = f" [{f['kind']}]" if f["kind"] else ""
                 erase = f["erase"] or "kept"
