@@ -583,6 +583,11 @@ def _subject_step(request: ErasureRequest, ids: dict) -> tuple[int, list[str]]:
     if not subject.unsubscribed_all:  # an erased subject may be sent nothing, by id either
         rows.update(unsubscribed_all=True)
         changed, fields = 1, [*fields, "unsubscribed_all"]
+    # Set-based writes send no signal: tell the capture path's cache on commit, so
+    # the next event for this subject is decided on the erased state.
+    from preferences import consent_cache
+
+    consent_cache.forget_subject(subject.pk)
     return changed, fields
 
 

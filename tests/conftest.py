@@ -10,6 +10,8 @@ import os
 
 import pytest
 from django.db import connection
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from config.celery import app as celery_app
 
@@ -198,3 +200,10 @@ def purposes(db):
 def carol(newsletter, offers):
     """A subject in the US (opt-out jurisdiction)."""
     return _subject("carol@example.net", "carol-3", [newsletter], country="US")
+
+
+# Hypothesis: generated inputs, but no timing checks; speed is for bench/, and a busy
+# CI machine must not turn a slow example into a failure.
+hypothesis_settings.register_profile("hush", deadline=None,
+                                     suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("hush")

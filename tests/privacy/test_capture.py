@@ -204,3 +204,16 @@ def test_a_write_that_bypasses_the_services_is_seen_within_the_cache_lifetimes(
     cache.delete(f"hush:consent:{alice.pk}")  # the shared entry's TTL has passed
     monkeypatch.setattr(consent_cache, "LOCAL_TTL", -1)  # and the thread's own
     assert outcomes(post(ingest, EVENTS, [event(ref)])) == [("dropped", "unknown_subject")]
+
+
+def test_an_erased_subjects_next_event_is_dropped_at_once(
+        ingest, alice, purposes, django_capture_on_commit_callbacks):
+    """Erasure writes set-based (no signal) but tells the cache on commit."""
+    from tests.anonymizer.test_erasure import drive, erase
+
+    turn(alice, purposes["analytics"], True)
+    ref = {"id": str(alice.public_id)}
+    assert outcomes(post(ingest, EVENTS, [event(ref)])) == [("kept", "opted_in")]  # cached
+    request = drive(erase(alice), django_capture_on_commit_callbacks)
+    assert request.status == "done"
+    assert outcomes(post(ingest, EVENTS, [event(ref)]))[0][0] == "dropped"
