@@ -47,10 +47,13 @@ def _forget() -> None:
     detect_module._PHONE_CACHE.clear()
 
 
-def rate(fn, items, seconds: float, chunk: int = 500) -> dict:
+def rate(fn, items, seconds: float, chunk: int = 500, *, once: bool = False) -> dict:
     """Items per second, bounded by `seconds`: passes over chunks of `chunk` items, each
     timed on its own. On a shared machine the mean carries other programs' load; the
-    best chunk (as timeit reports its best repeat) is the code's own speed."""
+    best chunk (as timeit reports its best repeat) is the code's own speed.
+
+    `once` (for slow analyzers such as Presidio): one pass at most, stopped after
+    `seconds`, so both sides are still timed the same way, chunk by chunk."""
     fn(items[0])  # lazy imports
     chunks = [items[i:i + chunk] for i in range(0, len(items), chunk)] or [items]
     times = []
@@ -65,34 +68,9 @@ def rate(fn, items, seconds: float, chunk: int = 500) -> dict:
                 fn(item)
             times.append((time.process_time() - t) / len(part))
             n += len(part)
-        if time.perf_counter() >= deadline:
-            break
-    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-    best = min(times)
-    return {"items": n, "wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
-            "per_s_wall": n / wall, "per_s_cpu": n / cpu if cpu else float("inf"),
-            "per_s_best": 1 / best if best else float("inf"),
-            "us_per_item_cpu": cpu / n * 1e6, "us_per_item_best": best * 1e6,
-            "chunks_timed": len(times)}
-
-
-def rate_bounded(fn, items, seconds: float, chunk: int = 25) -> dict:
-    """For slow analyzers: one pass at most, stopped after `seconds`; chunks of `chunk`
-    items timed on their own, like `rate`, so both sides are compared the same way."""
-    fn(items[0])
-    _forget()
-    times = []
-    n = 0
-    wall0, cpu0 = time.perf_counter(), time.process_time()
-    deadline = wall0 + seconds
-    for i in range(0, len(items), chunk):
-        part = items[i:i + chunk]
-        t = time.process_time()
-        for item in part:
-            fn(item)
-        times.append((time.process_time() - t) / len(part))
-        n += len(part)
-        if time.perf_counter() >= deadline:
+            if once and time.perf_counter() >= deadline:
+                break
+        if once or time.perf_counter() >= deadline:
             break
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     best = min(times)
@@ -327,7 +305,7 @@ def main(argv=None) -> int:
         # Chunks of about the same duration on both sides (~30 ms: all ~400 texts for
         # Hush, 5 for Presidio), so neither best chunk is luckier than the other.
         ours = rate(detect, sample, args.seconds, chunk=len(sample))
-        theirs = rate_bounded(analyze, sample, args.seconds * 2, chunk=5)
+        theirs = rate(analyze, sample, args.seconds * 2, chunk=5, once=True)
         ratio = ours["per_s_best"] / theirs["per_s_best"]
         mean_ratio = ours["per_s_cpu"] / theirs["per_s_cpu"]
         print(f"  hush detect  {ours['per_s_best']:>10,.0f} texts/s best chunk "
@@ -338,7 +316,7 @@ def main(argv=None) -> int:
         print(f"  ratio        {ratio:,.0f}x (best chunks), {mean_ratio:,.0f}x (means)")
         ev_text = [json.dumps(e) for e in events[: max(50, len(events) // 20)]]
         ours_ev = rate(scrub_event, events, args.seconds)
-        theirs_ev = rate_bounded(analyze, ev_text, args.seconds, chunk=1)
+        theirs_ev = rate(analyze, ev_text, args.seconds, chunk=1, once=True)
         ev_ratio = ours_ev["per_s_best"] / theirs_ev["per_s_best"]
         print(f"  JSON events: hush scrub_event {ours_ev['us_per_item_best']:.1f} us, presidio "
               f"analyze of the JSON text {theirs_ev['us_per_item_best'] / 1000:.2f} ms: "
