@@ -63,6 +63,15 @@ def _subject_or_404(subject_id: str):
     return subject
 
 
+def _by_slug(model, slugs: set[str], *, field: str, noun: str) -> dict:
+    """The rows named by slug; any slug that names none is a 400 on `field`."""
+    found = {row.slug: row for row in model.objects.filter(slug__in=slugs)}
+    unknown = sorted(slugs - set(found))
+    if unknown:
+        raise ValidationError({field: [f"unknown {noun}: {', '.join(unknown)}"]})
+    return found
+
+
 def _actor(request):
     return request.auth
 
@@ -206,10 +215,7 @@ class SubscriptionsChangeApi(BaseApi):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         changes = data.validated_data["changes"]
-        topics = {t.slug: t for t in Topic.objects.filter(slug__in=[c["topic"] for c in changes])}
-        unknown = sorted({c["topic"] for c in changes} - set(topics))
-        if unknown:
-            raise ValidationError({"changes": [f"unknown topic: {', '.join(unknown)}"]})
+        topics = _by_slug(Topic, {c["topic"] for c in changes}, field="changes", noun="topic")
         changed = []
         try:
             with transaction.atomic():
@@ -415,10 +421,7 @@ class SubjectPurposesApi(BaseApi):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         wanted = data.validated_data["purposes"]
-        purposes = {p.slug: p for p in Purpose.objects.filter(slug__in=list(wanted))}
-        unknown = sorted(set(wanted) - set(purposes))
-        if unknown:
-            raise ValidationError({"purposes": [f"unknown purpose: {', '.join(unknown)}"]})
+        purposes = _by_slug(Purpose, set(wanted), field="purposes", noun="purpose")
         changed = []
         with transaction.atomic():
             for slug, granted in wanted.items():
