@@ -111,3 +111,26 @@ def plausible_national(digits: str, region: str) -> bool:
     if not prefixes:
         return True
     return any(digits.startswith(p) for p in prefixes) and digits[1:2] != digits[:1]
+
+
+@lru_cache(maxsize=64)
+def national_gate(regions: tuple[str, ...]):
+    """`any(plausible_national(digits, r) for r in regions)` as one cheap predicate."""
+    infos = [info for info in map(_region, regions) if info is not None]
+    if any(not info[3] and info[5] != 1 for info in infos):
+        return _anything  # a region without a trunk prefix writes any digits
+    nanp = any(info[5] == 1 for info in infos)
+    prefixes = tuple(p for info in infos if info[5] != 1 for p in info[3])
+
+    def gate(digits: str) -> bool:
+        if nanp:
+            d = digits[1:] if len(digits) == 11 and digits[0] == "1" else digits
+            if len(d) == 10 and d[0] not in "01" and d[3] not in "01":
+                return True
+        return bool(prefixes) and digits.startswith(prefixes) and digits[1:2] != digits[:1]
+
+    return gate
+
+
+def _anything(digits: str) -> bool:
+    return True
