@@ -440,17 +440,19 @@ def _iban(m: re.Match, found: list) -> None:
     size = v.IBAN_LENGTHS.get(text[s:s + 2])
     if size is None:
         return
-    chars: list[str] = []
-    i = s
-    end = m.end()
-    while i < end and len(chars) < size:
-        ch = text[i]
-        if ch not in " -":
-            chars.append(ch)
-        i += 1
-    if len(chars) == size and (i >= len(text) or not text[i].isalnum() or text[i - 1] in " -"
-                               or text[i] in " -") and v.iban_ok("".join(chars)):
+    body = _IBAN_BODIES.get(size)
+    if body is None:
+        body = _IBAN_BODIES[size] = re.compile(rf"(?:[ \-]?[A-Z0-9]){{{size - 4}}}")
+    rest = body.match(text, s + 4, m.end())  # (the first four never hold a separator)
+    if rest is None:
+        return
+    i = rest.end()
+    if (i >= len(text) or not text[i].isalnum() or text[i - 1] in " -" or text[i] in " -") and (
+            v.iban_ok(text[s:i].replace(" ", "").replace("-", ""))):
         found.append((s, i, IBAN, "iban"))
+
+
+_IBAN_BODIES: dict[int, re.Pattern] = {}
 
 
 # --- numeric clusters -------------------------------------------------------
@@ -469,7 +471,8 @@ def _numeric(text: str, found: list, regions: tuple[str, ...], taken: list[Span]
         else:
             cand = m.group()
             if not (cand[0] == "-" and not (len(cand) > 1 and cand[1].isdigit())) and not (
-                    _classify(text, s, e, cand, found, regions)) and (" " in cand or "," in cand):
+                    _classify(text, s, e, cand, found, regions)) and len(cand) >= 9 and (
+                    " " in cand or "," in cand):  # (a part that _classify takes is 7+ long)
                 _classify_windows(text, s, cand, found, regions)
         m = search(text, e)
 
@@ -555,6 +558,9 @@ _PHONE_CACHE: dict[tuple[str, tuple[str, ...]], bool] = {}
 
 
 def _phone_ok(cand: str, digits: str, regions: tuple[str, ...]) -> bool:
+    if not (cand[0] == "+" or cand.lstrip("(").startswith("+") or digits.startswith("00")) and (
+            not _national_gate(regions)(digits)):
+        return False  # most clusters here are ids and epoch times, which no region writes
     key = (cand, regions)
     hit = _PHONE_CACHE.get(key)
     if hit is not None:
@@ -567,6 +573,17 @@ def _phone_ok(cand: str, digits: str, regions: tuple[str, ...]) -> bool:
 
 
 _phones = None
+_GATES: dict[tuple[str, ...], object] = {}
+
+
+def _national_gate(regions: tuple[str, ...]):
+    """phones.national_gate, kept here per region set (no lru_cache call per cluster)."""
+    gate = _GATES.get(regions)
+    if gate is None:
+        from . import phones
+
+        gate = _GATES[regions] = phones.national_gate(regions)
+    return gate
 def _phone_check(cand: str, digits: str, regions: tuple[str, ...]) -> bool:
     global _phones
     if _phones is None:  # phonenumbers' metadata loads on the first candidate only
@@ -579,10 +596,7 @@ def _phone_check(cand: str, digits: str, regions: tuple[str, ...]) -> bool:
         return phones.valid_international(digits)
     if digits.startswith("00") and len(digits) >= 10:
         return phones.valid_international(digits[2:])
-    # National numbers: the cheap look (length, trunk prefix) goes first, as most
-    # clusters that get here are ids and epoch times, not numbers.
-    if not phones.national_gate(regions)(digits) or "," in cand or _DATE_LIKE.fullmatch(
-            cand) or _IPV4.fullmatch(cand):
+    if "," in cand or _DATE_LIKE.fullmatch(cand) or _IPV4.fullmatch(cand):
         return False
     if _SINGLE_DIGIT_GROUP.search(cand):
         return False  # "3.2.15424.456" is a build number; national numbers group 2+ digits

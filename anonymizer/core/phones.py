@@ -21,7 +21,8 @@ _TYPES = ("fixed_line", "mobile", "toll_free", "premium_rate", "shared_cost", "p
 
 @lru_cache(maxsize=512)
 def _region(region: str):
-    """(general lengths, general pattern, [(lengths, pattern)] per type, national prefix)."""
+    """(general lengths, {length: pattern of every number type of that length}, pattern for
+    other lengths or None, national prefixes, whether they are plain digits, country code)."""
     md = PhoneMetadata.metadata_for_region(region)
     if md is None or md.general_desc is None or not md.general_desc.national_number_pattern:
         return None
@@ -35,25 +36,36 @@ def _region(region: str):
         lengths = desc.possible_length or general.possible_length or ()
         if tuple(lengths) == (-1,):
             continue
-        types.append((frozenset(lengths), re.compile(desc.national_number_pattern)))
+        types.append((frozenset(lengths), desc.national_number_pattern))
+
+    # One fullmatch per candidate: the general pattern as a lookahead, then the types
+    # that allow the candidate's length (phonenumbers tries them one by one).
+    def either(patterns: list[str]):
+        if not patterns:
+            return None
+        body = "|".join(f"(?:{p})" for p in patterns)
+        return re.compile(f"(?=(?:{general.national_number_pattern})\\Z)(?:{body})")
+
+    sizes = set().union(*(lengths for lengths, _ in types))
+    by_length = {size: either([p for lengths, p in types if not lengths or size in lengths])
+                 for size in sizes}
+    other_lengths = either([p for lengths, p in types if not lengths])
     parsing = md.national_prefix_for_parsing
     # "0" or "0|180020": plain trunk prefixes we can strip ourselves.
     prefixes = tuple(parsing.split("|")) if parsing else ()
     simple = all(p.isdigit() for p in prefixes)
-    return (general_lengths, re.compile(general.national_number_pattern), tuple(types),
-            prefixes, simple, md.country_code)
+    return (general_lengths, by_length, other_lengths, prefixes, simple, md.country_code)
 
 
 def _valid_in(region: str, nsn: str) -> bool:
     info = _region(region)
     if info is None:
         return False
-    general_lengths, general, types, _, _, _ = info
-    if (general_lengths and len(nsn) not in general_lengths) or not general.fullmatch(nsn):
+    general_lengths, by_length, other_lengths = info[0], info[1], info[2]
+    if general_lengths and len(nsn) not in general_lengths:
         return False
-    size = len(nsn)
-    return any((not lengths or size in lengths) and pattern.fullmatch(nsn)
-               for lengths, pattern in types)
+    pattern = by_length.get(len(nsn), other_lengths)
+    return pattern is not None and pattern.fullmatch(nsn) is not None
 
 
 def valid_international(digits: str) -> bool:
