@@ -51,6 +51,8 @@ DEFAULT_PHONE_REGIONS = tuple(
 
 # --- EMAIL -----------------------------------------------------------------
 # The local part may carry URL escapes (%2B); "@" may be written "%40".
+# The local part before an "@", read backwards ("o'brien" and "rock'n'roll" included).
+_LOCAL_PART_REVERSED = re.compile(r"(?:[\w.%+\-]{1,64}')*[\w.%+\-]{1,64}")
 _EMAIL = re.compile(
     r"(?<![\w.%+\-])(?<!\w')[\w.%+\-]{1,64}(?:'[\w.%+\-]{1,64})*(?:@|%40)"
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9\-]{1,62}"
@@ -329,7 +331,7 @@ def _has_digit(text: str) -> bool:
 
 
 def _emails(text: str, add) -> None:
-    """Search a window around each "@" / "%40" instead of scanning the whole text."""
+    """Match at each "@" / "%40" instead of scanning the whole text."""
     hits = []
     for sep in ("@", "%40"):
         i = text.find(sep)
@@ -342,7 +344,14 @@ def _emails(text: str, add) -> None:
     for at in hits:
         if at < last:
             continue
-        m = _EMAIL.search(text, max(last, at - 70), at + 260)
+        # The local part is the run of local-part characters right before the "@": read
+        # backwards, so the regex is tried at its one possible start, not at each of ~70.
+        local = _LOCAL_PART_REVERSED.match(text[max(last, at - 200):at][::-1])
+        if local is None:
+            continue
+        m = _EMAIL.match(text, at - local.end(), at + 260)
+        if m is None and "'" in local.group():  # "x'+@..." may start after an apostrophe
+            m = _EMAIL.search(text, max(last, at - 70), at + 260)
         if m:
             add((m.start(), m.end(), EMAIL, "email"))
             last = m.end()
