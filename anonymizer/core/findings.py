@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 EMAIL = "EMAIL"
 PHONE = "PHONE"
@@ -24,9 +24,10 @@ CONTEXT_KINDS = (DATE_OF_BIRTH, PERSON)
 KINDS = PATTERN_KINDS + CONTEXT_KINDS
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """`text[start:end]` is personal data of `kind`; `rule` names the detector that fired."""
+class Finding(NamedTuple):
+    """`text[start:end]` is personal data of `kind`; `rule` names the detector that fired.
+    (A named tuple: immutable, and built ~2x faster than a frozen dataclass, which counts
+    when every log line is scanned.)"""
 
     kind: str
     start: int
