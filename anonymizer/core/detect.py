@@ -77,7 +77,8 @@ _DROP_SEPARATORS = str.maketrans("", "", " ().,/+-")
 _IPV4 = re.compile(r"(?:\d{1,3}\.){3}\d{1,3}")
 _GPS = re.compile(r"([-+]?\d{1,2}\.\d{3,})\s?,\s?([-+]?\d{1,3}\.\d{3,})")
 _SSN = re.compile(r"(\d{3})([- ]?)(\d{2})\2(\d{4})")
-_CARD_SHAPE = re.compile(r"\d[\d -]{11,22}\d")
+# Printed cards group 4-4-4-4(-3) or 4-6-5 / 4-6-4; "408-8148-1721681" is an id.
+_CARD_PRINTED = re.compile(r"(?:\d{4}[ \-])+\d{1,4}|\d{4}[ \-]\d{6}[ \-]\d{4,5}")
 _VERSION_CUE = re.compile(r"(?i)(?:version|build|release|ver\.?|firmware)[\s:=]*$")
 _SINGLE_DIGIT_GROUP = re.compile(r"(?<![0-9])[0-9](?![0-9])")
 _DATE_LIKE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
@@ -495,7 +496,9 @@ def _classify(text: str, s: int, e: int, cand: str, found: list,
     dots = cand.count(".")
     if len(cand) < 9 and dots != 3:
         return False  # too short for anything but an IPv4 address
-    digits = cand.translate(_DROP_SEPARATORS)
+    digits = cand.replace(" ", "").replace("-", "")
+    if not digits.isdigit():
+        digits = digits.translate(_DROP_SEPARATORS)
     n = len(digits)
     if n < 4:
         return False
@@ -511,8 +514,7 @@ def _classify(text: str, s: int, e: int, cand: str, found: list,
                 found.append((s, e, GPS, "gps_pair"))
                 return True
     # (A card followed by more digits, "... 1111 123", is found by _classify_windows.)
-    if 13 <= n <= 19 and (n == len(cand) or (_CARD_SHAPE.fullmatch(cand) and _card_grouping(
-            cand))) and v.card_ok(digits):
+    if 13 <= n <= 19 and (n == len(cand) or _CARD_PRINTED.fullmatch(cand)) and v.card_ok(digits):
         found.append((s, e, CREDIT_CARD, "card_luhn"))
         return True
     if n == 9:
@@ -526,14 +528,6 @@ def _classify(text: str, s: int, e: int, cand: str, found: list,
         found.append((s, e, PHONE, "phone"))
         return True
     return False
-
-
-def _card_grouping(cand: str) -> bool:
-    """Printed cards group 4-4-4-4(-3) or 4-6-5 / 4-6-4; "408-8148-1721681" is an id."""
-    sizes = [len(g) for g in cand.replace("-", " ").split(" ")]
-    if sizes in ([4, 6, 5], [4, 6, 4]):
-        return True
-    return all(size == 4 for size in sizes[:-1]) and 1 <= sizes[-1] <= 4
 
 
 def _classify_windows(text: str, s: int, cand: str, found: list,

@@ -70,7 +70,11 @@ def iban_ok(compact: str) -> bool:
     """`compact` is upper-case without spaces; its length must be its country's."""
     if IBAN_LENGTHS.get(compact[:2]) != len(compact) or not compact[2:4].isdigit():
         return False
-    number = (compact[4:] + compact[:4]).translate(_IBAN_LETTERS)
+    # The country code moves to the end, its letters as numbers (D -> 13, E -> 14).
+    bban, country = compact[4:], compact[:2].translate(_IBAN_LETTERS) + compact[2:4]
+    if not bban.isdigit():  # letters in the account part too (GB, NL, ...): the slow path
+        bban = bban.translate(_IBAN_LETTERS)
+    number = bban + country
     return number.isascii() and number.isdigit() and int(number) % 97 == 1
 
 
