@@ -95,11 +95,9 @@ _LATLON_KV = re.compile(
 _IBAN = re.compile(r"[A-Z](?<![A-Za-z0-9][A-Z])[A-Z][0-9]{2}(?:[ \-]?[A-Z0-9]){11,30}")
 # MAC addresses are rare: look for their separators' rhythm before the real regex
 # (a pattern that starts with a literal is searched for at C speed).
-_MAC_GATES = (
-    (":", 5, re.compile(r":[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}:")),
-    ("-", 5, re.compile(r"-[0-9A-Fa-f]{2}-[0-9A-Fa-f]{2}-[0-9A-Fa-f]{2}-")),
-    (".", 2, re.compile(r"\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}")),
-)
+_MAC_COLONS = re.compile(r":[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}:")
+_MAC_DASHES = re.compile(r"-[0-9A-Fa-f]{2}-[0-9A-Fa-f]{2}-[0-9A-Fa-f]{2}-")
+_MAC_DOTS = re.compile(r"\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}")
 # For ASCII text a byte "shape" (A = upper-case letter, 0 = digit) finds where an
 # IBAN could start ("AA00") with bytes.find instead of a regex scan.
 _SHAPE = bytes(
@@ -292,12 +290,12 @@ def spans(text: str, *, regions: tuple[str, ...] | None = None) -> list[Span]:
                 _iban(m, found)
         # An IBAN's digit groups are not searched again for cards and phones.
         _numeric(text, found, regions or DEFAULT_PHONE_REGIONS, found[before:])
-    for sep, least, gate in _MAC_GATES:
-        if text.count(sep) >= least and gate.search(text):
-            for m in _MAC.finditer(text):
-                add((m.start(), m.end(), MAC_ADDRESS, "mac"))
-            break
-    if "::" in text or text.count(":") >= 7:
+    colons = text.count(":")
+    if (colons >= 5 and _MAC_COLONS.search(text)) or (
+            text.count("-") >= 5 and _MAC_DASHES.search(text)) or _MAC_DOTS.search(text):
+        for m in _MAC.finditer(text):
+            add((m.start(), m.end(), MAC_ADDRESS, "mac"))
+    if colons >= 7 or "::" in text:
         for m in _IPV6.finditer(text):
             candidate = m.group()
             if ("::" in candidate or candidate.count(":") == 7) and v.ipv6_ok(candidate):
@@ -473,6 +471,10 @@ _IBAN_BODIES: dict[int, re.Pattern] = {}
 def _numeric(text: str, found: list, regions: tuple[str, ...], taken: list[Span]) -> None:
     """Digit clusters, except where one starts inside a `taken` span: the search goes
     on from that span's end (a phone number right after an IBAN is still found)."""
+    if not taken:
+        for m in _NUM.finditer(text):
+            _cluster(text, m.start(), m.end(), m.group(), found, regions)
+        return
     search = _NUM.search
     m = search(text)
     while m:
@@ -482,12 +484,17 @@ def _numeric(text: str, found: list, regions: tuple[str, ...], taken: list[Span]
                 e = b
                 break
         else:
-            cand = m.group()
-            if not (cand[0] == "-" and not (len(cand) > 1 and cand[1].isdigit())) and not (
-                    _classify(text, s, e, cand, found, regions)) and len(cand) >= 9 and (
-                    " " in cand or "," in cand):  # (a part that _classify takes is 7+ long)
-                _classify_windows(text, s, cand, found, regions)
+            _cluster(text, s, e, m.group(), found, regions)
         m = search(text, e)
+
+
+def _cluster(text: str, s: int, e: int, cand: str, found: list, regions: tuple[str, ...]) -> None:
+    if cand[0] == "-" and not (len(cand) > 1 and cand[1].isdigit()):
+        return
+    # A part that _classify takes is 7+ characters long: shorter clusters have none.
+    if not _classify(text, s, e, cand, found, regions) and len(cand) >= 9 and (
+            " " in cand or "," in cand):
+        _classify_windows(text, s, cand, found, regions)
 
 
 def _classify(text: str, s: int, e: int, cand: str, found: list,
