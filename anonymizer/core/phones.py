@@ -21,13 +21,12 @@ _TYPES = ("fixed_line", "mobile", "toll_free", "premium_rate", "shared_cost", "p
 
 @lru_cache(maxsize=512)
 def _region(region: str):
-    """(general lengths, {length: pattern of every number type of that length}, pattern for
-    other lengths or None, national prefixes, whether they are plain digits, country code)."""
+    """(general lengths, general pattern, [(lengths, pattern)] per number type, national
+    prefixes, whether they are plain digits, country code); patterns as strings."""
     md = PhoneMetadata.metadata_for_region(region)
     if md is None or md.general_desc is None or not md.general_desc.national_number_pattern:
         return None
     general = md.general_desc
-    general_lengths = frozenset(general.possible_length or ())
     types = []
     for name in _TYPES:
         desc = getattr(md, name, None)
@@ -37,51 +36,52 @@ def _region(region: str):
         if tuple(lengths) == (-1,):
             continue
         types.append((frozenset(lengths), desc.national_number_pattern))
-
-    # One fullmatch per candidate: the general pattern as a lookahead, then the types
-    # that allow the candidate's length (phonenumbers tries them one by one).
-    def either(patterns: list[str]):
-        if not patterns:
-            return None
-        body = "|".join(f"(?:{p})" for p in patterns)
-        return re.compile(f"(?=(?:{general.national_number_pattern})\\Z)(?:{body})")
-
-    sizes = set().union(*(lengths for lengths, _ in types))
-    by_length = {size: either([p for lengths, p in types if not lengths or size in lengths])
-                 for size in sizes}
-    other_lengths = either([p for lengths, p in types if not lengths])
     parsing = md.national_prefix_for_parsing
     # "0" or "0|180020": plain trunk prefixes we can strip ourselves.
     prefixes = tuple(parsing.split("|")) if parsing else ()
     simple = all(p.isdigit() for p in prefixes)
-    return (general_lengths, by_length, other_lengths, prefixes, simple, md.country_code)
+    return (frozenset(general.possible_length or ()), general.national_number_pattern,
+            tuple(types), prefixes, simple, md.country_code)
 
 
-def _valid_in(region: str, nsn: str) -> bool:
-    info = _region(region)
-    if info is None:
-        return False
-    general_lengths, by_length, other_lengths = info[0], info[1], info[2]
-    if general_lengths and len(nsn) not in general_lengths:
-        return False
-    pattern = by_length.get(len(nsn), other_lengths)
+_PATTERNS: dict[tuple[int, int], re.Pattern | None] = {}
+
+
+def _valid_for_code(code: int, nsn: str) -> bool:
+    """Is `nsn` a valid national number in any region of calling code `code`?"""
+    key = (code, len(nsn))
+    try:
+        pattern = _PATTERNS[key]
+    except KeyError:
+        pattern = _PATTERNS[key] = _pattern_for(*key)
     return pattern is not None and pattern.fullmatch(nsn) is not None
+
+
+def _pattern_for(code: int, size: int) -> re.Pattern | None:
+    """One regex for `size`-digit numbers in every region of `code` (25 share +1): per
+    region its general pattern as a lookahead, then the number types that allow `size`.
+    phonenumbers tries each region and type in turn; this is one fullmatch."""
+    branches = []
+    for region in COUNTRY_CODE_TO_REGION_CODE.get(code, ()):
+        info = _region(region)
+        if info is None or (info[0] and size not in info[0]):
+            continue
+        allowed = [p for lengths, p in info[2] if not lengths or size in lengths]
+        if allowed:
+            either = "|".join(f"(?:{p})" for p in allowed)
+            branches.append(f"(?=(?:{info[1]})\\Z)(?:{either})")
+    return re.compile("|".join(f"(?:{b})" for b in branches)) if branches else None
 
 
 def valid_international(digits: str) -> bool:
     """`digits` follow a "+" (or "00"): country code, then the national number."""
     for size in (1, 2, 3):
         code = int(digits[:size]) if len(digits) > size else -1
-        regions = COUNTRY_CODE_TO_REGION_CODE.get(code)
-        if regions:
+        if code in COUNTRY_CODE_TO_REGION_CODE:
             nsn = digits[size:]
-            for region in regions:
-                if _valid_in(region, nsn):
-                    return True
-                # "+44 (0) 20 ..." carries the trunk prefix after the country code.
-                if nsn.startswith("0") and code != 1 and _valid_in(region, nsn[1:]):
-                    return True
-            return False
+            # "+44 (0) 20 ..." carries the trunk prefix after the country code.
+            return _valid_for_code(code, nsn) or (
+                nsn.startswith("0") and code != 1 and _valid_for_code(code, nsn[1:]))
     return False
 
 
@@ -96,18 +96,14 @@ def valid_national(digits: str, region: str) -> bool:
             return phonenumbers.is_valid_number(phonenumbers.parse(digits, region))
         except phonenumbers.NumberParseException:
             return False
-    regions = COUNTRY_CODE_TO_REGION_CODE.get(code, (region,))
     if code == 1:  # NANP: the "1" trunk prefix is optional
-        nsn = digits[1:] if len(digits) == 11 and digits[0] == "1" else digits
-        return any(_valid_in(r, nsn) for r in regions)
+        return _valid_for_code(1, digits[1:] if len(digits) == 11 and digits[0] == "1" else digits)
     if not prefixes:  # Italy, Spain, ...: no trunk prefix, the number is written whole
-        return any(_valid_in(r, digits) for r in regions)
+        return _valid_for_code(code, digits)
     # Elsewhere a national number is written with its trunk prefix ("030 ...", "020 ...");
     # without it, digit runs like dates and ids would pass as numbers.
-    for prefix in prefixes:
-        if digits.startswith(prefix) and any(_valid_in(r, digits[len(prefix):]) for r in regions):
-            return True
-    return False
+    return any(digits.startswith(prefix) and _valid_for_code(code, digits[len(prefix):])
+               for prefix in prefixes)
 
 
 def plausible_national(digits: str, region: str) -> bool:
