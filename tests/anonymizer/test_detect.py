@@ -365,3 +365,50 @@ def test_generated_ibans_are_found_whole(country_size, seed, grouped, after):
     if grouped:
         iban = " ".join(iban[i:i + 4] for i in range(0, len(iban), 4))
     assert ("IBAN", iban) in found(f"refund to {iban} {after}")
+
+
+# --- the paths taken for speed ---------------------------------------------
+# Keyed rules run only where the one cue pass (Aho-Corasick over the lower-cased text)
+# found their word; clusters inside an IBAN are skipped; an email is matched at its "@".
+
+def test_cue_positions_hold_after_a_character_that_lowercases_longer():
+    text = "İstanbul office: password=hunter22, name: Ann Lee"
+    assert "İ".lower() != "i"  # two characters: text.lower() would shift every index
+    assert found(text) == [("SECRET", "hunter22"), ("PERSON", "Ann Lee")]
+
+
+def test_a_lone_surrogate_does_not_stop_detection():
+    text = "\ud800 password=hunter22 mail a@example.com"
+    assert found(text) == [("SECRET", "hunter22"), ("EMAIL", "a@example.com")]
+
+
+@pytest.mark.parametrize("text", [
+    "took 594ms Smith", "the address at 12 Drive", "professional Mxyz", "DR Smith",
+])
+def test_titles_are_matched_with_their_case(text):
+    assert "PERSON" not in kinds(text), found(text)
+
+
+def test_a_phone_number_right_after_an_iban_is_found():
+    text = "refund to DE89 3704 0044 0532 0130 00 +44 20 7946 0958 ok"
+    assert found(text) == [("IBAN", "DE89 3704 0044 0532 0130 00"),
+                           ("PHONE", "+44 20 7946 0958")]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("it's o'brien@example.com", "o'brien@example.com"),
+    ("fan: rock'n'roll@example.org", "rock'n'roll@example.org"),
+    ("x'+bob@example.com", "x'+bob@example.com"),
+    # the run before the "@" is too long to be one local part: the one after the quote is
+    ("x" * 70 + "%'+ann%40example.com", "+ann%40example.com"),
+])
+def test_emails_with_apostrophes_start_where_the_local_part_does(text, value):
+    only(text, "EMAIL", value)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("key ghp_" + "a1B2" * 9 + " used", "ghp_" + "a1B2" * 9),
+    ("stripe sk_live_" + "x9Y8" * 6 + ".", "sk_live_" + "x9Y8" * 6),
+])
+def test_token_prefixes_are_found_by_their_literal(text, value):
+    only(text, "SECRET", value)
