@@ -1,12 +1,15 @@
 """Find personal data in text: `detect(text) -> list[Finding]`.
 
-Built for the hot path (every log line, every scrubbed event), so each kind is
-gated by a cheap test (`'@' in text`, a keyword in the lower-cased text, ...)
-before any regex runs; regexes are compiled once; validators (Luhn, mod-97,
-ranges, `ipaddress`, `phonenumbers`) only see candidates. Python's `re` costs
-about 10-20 ns for every character it scans, so the digit kinds (phone, card,
-SSN, IPv4, GPS) share one scan for "numeric clusters" and are told apart in
-Python.
+Built for the hot path (every log line, every scrubbed event), so no regex scans
+the whole text unless it must. Python's `re` costs about 10-20 ns for every
+character it scans, so:
+- the digit kinds (phone, card, SSN, IPv4, GPS) share one scan for "numeric
+  clusters" and are told apart in Python;
+- every rule keyed by a word (secrets, names, dates of birth, lat/lon, token
+  prefixes) runs `match` only where one Aho-Corasick pass found its cue word;
+- emails are matched at each "@", IBANs where the text's shape reads "AA00";
+- validators (Luhn, mod-97, ranges, `ipaddress`, phone metadata) only see
+  candidates.
 
 A finding covers the whole value: overlapping findings are merged into one
 span (the longest, then the most specific, names the kind), so no part of a
@@ -615,6 +618,6 @@ def _phone_check(cand: str, digits: str, regions: tuple[str, ...]) -> bool:
                for region in regions)
 
 
-_CUES = _cue_rules()
-_CUE_FINDER = AhoCorasick(list(_CUES))
+_CUES = _cue_rules()  # cue word (lower-cased) -> [(rule_at, spec)]
+_CUE_FINDER = AhoCorasick(list(_CUES))  # reports a cue as its index in _CUES
 _CUE_RULES = list(_CUES.values())
