@@ -142,7 +142,9 @@ _SECRET_KV = re.compile(
 # "my password is ..." in free text: the value is the next word, whatever it holds.
 _SECRET_IS = re.compile(
     r"(?i)(?<![a-z])(?:password|passphrase|passcode|pin)\s+(?:is|was)\s+(?:\"|')?"
-    r"(?!\[[A-Z_]+\])(?P<bare>[^\s\"'\x00]+?)(?=[\"']?[.,;]?(?:\s|$))"
+    # The next word, without a full stop, comma or semicolon that ends it (greedy and
+    # then one step back: a lazy `+?` tested the lookahead after every character).
+    r"(?!\[[A-Z_]+\])(?P<bare>[^\s\"'\x00]+(?=[.,;](?:\s|$))|[^\s\"'\x00]+(?=[\"']?[.,;]?(?:\s|$)))"
 )
 _AUTH_HEADER = re.compile(
     r"(?i)(?<![a-z0-9])(?:proxy-)?authorization(?:\\?[\"'])?\s*[:=]\s*(?:\\?[\"'])?"
