@@ -592,21 +592,25 @@ _phones = None
 _GATES: dict[tuple[str, ...], object] = {}
 
 
+def _phones_module():
+    global _phones
+    if _phones is None:  # phonenumbers' metadata loads on the first candidate only
+        from . import phones
+
+        _phones = phones
+    return _phones
+
+
 def _national_gate(regions: tuple[str, ...]):
     """phones.national_gate, kept here per region set (no lru_cache call per cluster)."""
     gate = _GATES.get(regions)
     if gate is None:
-        from . import phones
-
-        gate = _GATES[regions] = phones.national_gate(regions)
+        gate = _GATES[regions] = _phones_module().national_gate(regions)
     return gate
-def _phone_check(cand: str, digits: str, regions: tuple[str, ...]) -> bool:
-    global _phones
-    if _phones is None:  # phonenumbers' metadata loads on the first candidate only
-        from . import phones as module
 
-        _phones = module
-    phones = _phones
+
+def _phone_check(cand: str, digits: str, regions: tuple[str, ...]) -> bool:
+    phones = _phones_module()
     stripped = cand.lstrip("(")
     if stripped.startswith("+"):
         return phones.valid_international(digits)

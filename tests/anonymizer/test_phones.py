@@ -51,3 +51,18 @@ def test_national_numbers_need_the_regions_trunk_prefix():
     assert not phones.valid_national("2079460958", "GB")  # the "0" is how GB writes it
     assert phones.valid_national("2125550143", "US") and phones.valid_national("12125550143", "US")
     assert not phones.valid_national("1125550143", "US")
+
+
+@pytest.mark.parametrize("regions", [("US", "GB", "DE", "FR"), ("GB",), ("US",), ("IT", "GB"),
+                                     ("RU", "HU", "DE")])
+def test_the_national_gate_answers_what_the_regions_one_by_one_answer(regions):
+    rnd = random.Random(",".join(regions))
+    gate = phones.national_gate(regions)
+    opened = 0
+    for _ in range(3000):
+        digits = rnd.choice(["0", "1", "8", "06", ""]) + "".join(
+            rnd.choice("0123456789") for _ in range(rnd.randint(6, 13)))
+        expected = any(phones.plausible_national(digits, r) for r in regions)
+        assert gate(digits) == expected, (regions, digits)
+        opened += expected
+    assert 0 < opened < 3000 or "IT" in regions  # Italy writes any digits: always open
