@@ -334,17 +334,15 @@ def compare_with_presidio(analyze, line_texts, comment_texts, events, args) -> d
     print("\n== Presidio analyzer (default recognizers, blank spaCy) on the same texts ==")
     print(f"  {'':9s} {'texts':>6s} {'hush best pass':>15s} {'presidio best pass':>19s} "
           f"{'ratio':>7s} {'(on means)':>11s}")
-    samples = {
-        "log lines": (detect, analyze, line_texts[::max(1, len(line_texts) // 200)]),
-        "comments": (detect, analyze, comment_texts[::max(1, len(comment_texts) // 200)]),
-    }
+    lines = line_texts[::max(1, len(line_texts) // 200)]
+    comments = comment_texts[::max(1, len(comment_texts) // 200)]
     picked = events[::max(1, len(events) // 50)]
-    out = {}
-    for shape, (ours_fn, theirs_fn, sample) in samples.items():
-        out[shape] = _ratio(shape, ours_fn, sample, theirs_fn, sample, args)
-    out["JSON events"] = _ratio("JSON events", scrub_event, picked, analyze,
-                                [json.dumps(e) for e in picked], args)
-    return out
+    return {
+        "log lines": _ratio("log lines", detect, lines, analyze, lines, args),
+        "comments": _ratio("comments", detect, comments, analyze, comments, args),
+        "JSON events": _ratio("JSON events", scrub_event, picked, analyze,
+                              [json.dumps(e) for e in picked], args),
+    }
 
 
 def _ratio(shape, ours_fn, ours_items, theirs_fn, theirs_items, args) -> dict:
