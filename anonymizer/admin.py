@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from anonymizer.erasure import erasure_step_retry
 from anonymizer.models import ErasureRequest, ErasureStep
+from audit.console.admin_site import ReadOnlyAdmin
 
 
 class ErasureStepInline(admin.TabularInline):
@@ -21,7 +22,7 @@ class ErasureStepInline(admin.TabularInline):
 
 
 @admin.register(ErasureRequest)
-class ErasureRequestAdmin(admin.ModelAdmin):
+class ErasureRequestAdmin(ReadOnlyAdmin):
     """Read-only: requests are carried out by the erasure job; staff can only retry
     failed steps (recorded in the audit trail). The kept identifiers never show."""
 
@@ -36,15 +37,6 @@ class ErasureRequestAdmin(admin.ModelAdmin):
     inlines = [ErasureStepInline]
     actions = ["retry_failed_steps"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     @admin.action(description="Retry the failed steps of the selected requests")
     def retry_failed_steps(self, request, queryset):
         steps = sum(erasure_step_retry(request_id=pk, actor=request.user)
@@ -54,17 +46,8 @@ class ErasureRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(ErasureStep)
-class ErasureStepAdmin(admin.ModelAdmin):
+class ErasureStepAdmin(ReadOnlyAdmin):
     list_display = ("request", "target", "status", "attempts", "rows_affected", "last_error",
                     "finished_at")
     list_filter = ("status",)
     readonly_fields = [f.name for f in ErasureStep._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

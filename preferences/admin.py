@@ -1,6 +1,7 @@
 from django.contrib import admin
 from rest_framework_api_key.admin import APIKeyModelAdmin
 
+from audit.console.admin_site import ReadOnlyAdmin
 from preferences.delivery import deliveries_retry, destination_resume
 from preferences.models import (
     ApiKey,
@@ -48,19 +49,10 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsentEvent)
-class ConsentEventAdmin(admin.ModelAdmin):
+class ConsentEventAdmin(ReadOnlyAdmin):
     list_display = ("occurred_at", "subject", "topic", "kind", "old_status", "new_status",
                     "source")
     list_filter = ("source", "kind")
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Suppression)
