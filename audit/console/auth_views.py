@@ -49,14 +49,18 @@ def login(request):
     if is_verified(request.user):
         return _after_second_factor(request)
     if request.user.is_authenticated:
-        return redirect(_with_next("console:verify" if otp.has_device(request.user)
-                                   else "console:enrol", request))
+        return _to_second_factor(request)
     form = AuthenticationForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         auth.login(request, form.get_user())
-        return redirect(_with_next("console:verify" if otp.has_device(request.user)
-                                   else "console:enrol", request))
+        return _to_second_factor(request)
     return render(request, "console/login.html", {"form": form, "next": _next(request)})
+
+
+def _to_second_factor(request):
+    """A signed-in user's next step: their code, or enrolment if they have no device."""
+    return redirect(_with_next("console:verify" if otp.has_device(request.user)
+                               else "console:enrol", request))
 
 
 @never_cache
