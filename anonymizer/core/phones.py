@@ -121,9 +121,9 @@ def plausible_national(digits: str, region: str) -> bool:
     return any(digits.startswith(p) for p in prefixes) and digits[1:2] != digits[:1]
 
 
-@lru_cache(maxsize=64)
 def national_gate(regions: tuple[str, ...]):
-    """`any(plausible_national(digits, r) for r in regions)` as one cheap predicate."""
+    """`any(plausible_national(digits, r) for r in regions)` as one cheap predicate
+    (detect builds it once per region set and keeps it)."""
     infos = [info for info in map(_region, regions) if info is not None]
     if any(not info[3] and info[5] != 1 for info in infos):
         return _anything  # a region without a trunk prefix writes any digits
