@@ -13,6 +13,10 @@ import json
 import os
 import sys
 
+from anonymizer.core.events import scrub_event
+from anonymizer.core.findings import ADDRESS, KINDS, POSTCODE
+from anonymizer.core.redact import redact, resolve_policy
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m anonymizer",
@@ -31,9 +35,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _policy(parser: argparse.ArgumentParser, args: argparse.Namespace):
-    from anonymizer.core.findings import ADDRESS, KINDS, POSTCODE
-    from anonymizer.core.redact import resolve_policy
-
     kinds = {*KINDS, ADDRESS, POSTCODE, "*"}
     policy: dict[str, str] = {}
     for item in args.policy:
@@ -62,9 +63,6 @@ def _policy(parser: argparse.ArgumentParser, args: argparse.Namespace):
 
 
 def scrub(args: argparse.Namespace, policy: dict, key: bytes | None) -> int:
-    from anonymizer.core.events import scrub_event
-    from anonymizer.core.redact import redact
-
     stdin, stdout = sys.stdin, sys.stdout
     # Log files are not always valid UTF-8: carry odd bytes through unchanged.
     for stream in (stdin, stdout):

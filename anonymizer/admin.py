@@ -1,8 +1,8 @@
 from django.contrib import admin
 
-from anonymizer.erasure import erasure_step_retry
+from anonymizer.erasure import erasure_retry
 from anonymizer.models import ErasureRequest, ErasureStep
-from audit.console.admin_site import ReadOnlyAdmin
+from common.admin import ReadOnlyAdmin
 
 
 class ErasureStepInline(admin.TabularInline):
@@ -39,7 +39,7 @@ class ErasureRequestAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Retry the failed steps of the selected requests")
     def retry_failed_steps(self, request, queryset):
-        steps = sum(erasure_step_retry(request_id=pk, actor=request.user)
+        steps = sum(erasure_retry(request_id=pk, actor=request.user)
                     for pk in queryset.filter(status=ErasureRequest.Status.FAILED)
                     .values_list("pk", flat=True))
         self.message_user(request, f"{steps} steps put back to run again")

@@ -1,4 +1,6 @@
 from django.apps import AppConfig
+from django.conf import settings
+from django.utils.module_loading import autodiscover_modules
 
 
 class AnonymizerConfig(AppConfig):
@@ -7,13 +9,13 @@ class AnonymizerConfig(AppConfig):
 
     def ready(self):
         # Each app's `pii.py` registers its entries in the PII catalog; the
-        # company's own tables come from HUSH_PII_CATALOG_FILE.
-        from django.conf import settings
-        from django.utils.module_loading import autodiscover_modules
+        # company's own tables come from HUSH_PII_CATALOG_FILE. Imported here, not at
+        # the top: models cannot load while Django loads apps. The tasks module
+        # registers the tasks that are queued by name.
+        from anonymizer import tasks  # noqa: F401
+        from anonymizer.catalog_file import catalog_file_load
 
         autodiscover_modules("pii")
         if settings.HUSH_PII_CATALOG_FILE:
-            from anonymizer.catalog_file import catalog_file_load
-
             catalog_file_load(settings.HUSH_PII_CATALOG_FILE,
                               databases=settings.HUSH_EXTERNAL_DATABASES)

@@ -19,6 +19,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from anonymizer.catalog import Entry, PiiField
+from anonymizer.policies import field_apply
 
 TEXT_TYPES = ("character varying", "character", "text", "json", "jsonb")
 
@@ -149,8 +150,6 @@ def external_erase(entry: Entry, identifier: str, *,
 
 
 def _policy_transform(pii_field: PiiField, value):
-    from anonymizer.policies import field_apply
-
     options = {"level": pii_field.level} if pii_field.level else {}
     return field_apply(pii_field.erase, value, kind=pii_field.kind, **options)
 

@@ -4,7 +4,7 @@ from django.db import models
 from django.utils import timezone
 
 from anonymizer.vault import TokenVaultEntry  # noqa: F401  (a model: registered here)
-from preferences.fields import EncryptedTextField
+from common.fields import EncryptedTextField
 
 
 class ErasureRequest(models.Model):

@@ -19,12 +19,15 @@ from collections.abc import Callable, Iterator
 import psycopg
 from django.apps import apps
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models
 from django.utils import timezone
 
+import audit
 from anonymizer import catalog, external
+from anonymizer.core.detect import detect
+from anonymizer.erasure.verification import erasure_pending
 from anonymizer.models import ErasureRequest, PiiAuditRun
+from anonymizer.retention import retention_pending
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +40,7 @@ _TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField,
 def pii_audit_run(*, sample: int = 100, database: str | None = None,
                   detector: Callable | None = None, actor=None) -> PiiAuditRun:
     """Sample, detect, check the policies; store and audit the run."""
-    import audit
-
-    detector = detector or _detector()
+    detector = detector or detect
     names = [DEFAULT, *settings.HUSH_EXTERNAL_DATABASES]
     if database is not None:
         if database not in names:
@@ -74,14 +75,6 @@ def pii_audit_run(*, sample: int = 100, database: str | None = None,
                  details={"databases": names, "columns": sampled, "sample": sample,
                           "findings": dict(counts)})
     return run
-
-
-def _detector() -> Callable:
-    try:
-        from anonymizer import detect
-    except ImportError:
-        raise ImproperlyConfigured("pii_audit needs anonymizer.detect (PII detection)") from None
-    return detect
 
 
 # --- what the catalog covers -----------------------------------------------------
@@ -139,8 +132,6 @@ def _samples(name: str, size: int) -> Iterator[tuple[str, str, list[str]]]:
 # --- policies ----------------------------------------------------------------------
 
 def _policy_findings(names: list[str]) -> list[dict]:
-    from anonymizer.retention import erasure_pending, retention_pending
-
     erased = list(ErasureRequest.objects.filter(status=ErasureRequest.Status.DONE)
                   .values_list("subject_public_id", flat=True).distinct())
     findings = []

@@ -8,6 +8,7 @@ from functools import cache
 from django.conf import settings
 
 from anonymizer.core import transforms
+from anonymizer.vault import DatabaseVault
 
 
 @cache
@@ -23,7 +24,5 @@ def pseudonym_key() -> bytes:
 
 def field_apply(name: str, value, *, kind: str | None = None, **options):
     """`anonymizer.core.transforms.apply` with the deployment's key and vault."""
-    from anonymizer.vault import DatabaseVault
-
     return transforms.apply(name, value, kind=kind, key=pseudonym_key(),
                             vault=DatabaseVault() if name == "tokenize" else None, **options)

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, models, transaction
 
 import audit
-from preferences.fields import EncryptedTextField
+from common.fields import EncryptedTextField
 
 
 class TokenVaultEntry(models.Model):

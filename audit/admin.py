@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from audit.console.admin_site import ReadOnlyAdmin
 from audit.models import AuditEvent
+from common.admin import ReadOnlyAdmin
 
 
 @admin.register(AuditEvent)

@@ -6,6 +6,8 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit trail"
 
     def ready(self):
+        # Imported here, not at the top: models cannot load while Django loads apps.
+        from audit import tasks  # noqa: F401  (registers the sealer, queued by name)
         from audit.console import signals
 
         signals.connect()

@@ -20,7 +20,7 @@ class System:
 SYSTEM = System()
 
 
-def _actor(actor) -> tuple[str, str]:
+def actor_of(actor) -> tuple[str, str]:
     from django.contrib.auth.models import AbstractBaseUser
 
     if actor is None or isinstance(actor, System):
@@ -65,7 +65,7 @@ def audit_record(*, actor, action: str, target=None, details: dict | None = None
     """Append one event. Cheap by design: no lock, no hash; the sealer chains it."""
     details = details or {}
     _check_no_pii(details)
-    actor_type, actor_id = _actor(actor)
+    actor_type, actor_id = actor_of(actor)
     target_type, target_id = _target(target)
     return AuditEvent.objects.create(
         occurred_at=timezone.now(),

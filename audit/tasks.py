@@ -1,8 +1,9 @@
-from celery import shared_task
+"""Thin tasks of the audit trail: the sealer, run by beat."""
 
-from audit.services import chain_seal
+from audit import services
+from common.tasks import pinned_task
 
 
-@shared_task(ignore_result=True)
-def seal_audit_trail() -> int:
-    return chain_seal()
+@pinned_task("audit.chain_seal", formerly=("audit.tasks.seal_audit_trail",), ignore_result=True)
+def chain_seal() -> int:
+    return services.chain_seal()

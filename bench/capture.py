@@ -5,7 +5,7 @@
 
 In process, pinned to one CPU, no broker: batches of events go through exactly
 what POST /api/v1/scrub runs, (a) scrub only, and (b) the consent step
-(`preferences.api_capture.consent_filter`: purposes and rules from the cache, the
+(`preferences.privacy.api.consent_filter`: purposes and rules from the cache, the
 subjects' state from the cache, the decision, the counter upsert) then scrub.
 Every event names a subject who opted in, so both do the same scrubbing and the
 difference is the decision alone. A third run (c) has half the subjects opted
@@ -122,8 +122,8 @@ def main(argv=None) -> int:
     from django.core.management import call_command
 
     import anonymizer
-    from preferences import api_capture
     from preferences.models import CaptureCount, Purpose, PurposeConsent
+    from preferences.privacy import api as api_capture
 
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[-1]})
@@ -169,7 +169,7 @@ def main(argv=None) -> int:
     PurposeConsent.objects.filter(purpose=analytics, subject__public_id__in=half).update(
         granted=False)
     cache.clear()  # a bulk update bypasses the services: start the cache afresh
-    from preferences import consent_cache
+    from preferences.privacy import consent_cache
 
     consent_cache._local.clear()
     mixed = _rate(with_consent, batches, args.seconds)

@@ -64,7 +64,7 @@ def _seed_hush(connection, *, subjects: int, background: int) -> list[dict]:
 
     from django.db import transaction
 
-    from preferences.crypto import email_digest, encrypt
+    from common.crypto import email_digest, encrypt
     from preferences.models import Destination
 
     now = datetime.now(UTC)

@@ -167,7 +167,7 @@ def seed(*, subjects: int, destinations: int = 0) -> None:
     worker sends anything unless one is started (oneclick.py refuses to do both)."""
     from django.db import connection, transaction
 
-    from preferences.crypto import email_digest, encrypt
+    from common.crypto import email_digest, encrypt
     from preferences.models import ApiKey, Topic
     from preferences.tokens import make_unsubscribe_token
 
@@ -248,7 +248,7 @@ def _seed_consent_check(cursor, people, topic_id: int, now) -> None:
         recipients.append(recipient)
         if allowed:
             expected.append(recipient)
-    from preferences.crypto import email_digest
+    from common.crypto import email_digest
 
     ids = dict(_subject_ids(cursor, [pid for pid, _, _ in rows]))
     with cursor.copy("COPY preferences_subscription (subject_id, topic_id, status, paused_until, "

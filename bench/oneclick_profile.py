@@ -101,7 +101,7 @@ def one_click_steps():
          "service: subscription_unsubscribe_by_token (whole transaction)"),
         (QuerySet, "first", "  QuerySet.first (the locked, joined SELECT)"),
         (Model, "save", "  Model.save (UPDATE subscription, INSERT consent and audit events)"),
-        ("preferences.fields:EncryptedTextField", "from_db_value",
+        ("common.fields:EncryptedTextField", "from_db_value",
          "  EncryptedTextField.from_db_value (decrypts subject.email)"),
         ("preferences.services", "_record_change", "  _record_change"),
         ("preferences.services", "outbox_write", "    outbox_write (destinations, deliveries)"),

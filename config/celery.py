@@ -9,6 +9,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("hush")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# Each app's AppConfig.ready() imports its tasks modules (its sub-packages' too), so a
+# task queued by name is registered in every process: web, worker and beat.
 app.autodiscover_tasks()
 
 # A worker process keeps its database connection from task to task, as Django

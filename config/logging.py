@@ -8,6 +8,8 @@ is passed through the anonymizer before any handler writes it.
 import logging
 import re
 
+from anonymizer.core.redact import redact
+
 _TOKEN_IN_PATH = re.compile(r"/(u|p)/[^/\s\"']+")
 _formatter = logging.Formatter()
 
@@ -39,8 +41,6 @@ class RedactPersonalData(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from anonymizer import redact
-
         _freeze_message(record)
         if not isinstance(record.msg, str):
             record.msg = str(record.msg)

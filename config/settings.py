@@ -243,15 +243,18 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# The API key model (scopes, hashed keys), named as AUTH_USER_MODEL names the user's.
+HUSH_API_KEY_MODEL = "preferences.ApiKey"
+
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["preferences.api_auth.ApiKeyAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["preferences.api_auth.HasScopes"],
-    "DEFAULT_THROTTLE_CLASSES": ["preferences.api_auth.ApiKeyRateThrottle"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["common.api.auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["common.api.auth.HasScopes"],
+    "DEFAULT_THROTTLE_CLASSES": ["common.api.auth.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": env_str("HUSH_API_RATE", "6000/min")},
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "preferences.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "common.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
@@ -285,17 +288,15 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep our LOGGING (and its token filt
 CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
-    "seal-audit-trail": {"task": "audit.tasks.seal_audit_trail",
-                         "schedule": float(HUSH_AUDIT_SEAL_INTERVAL)},
-    "sweep-deliveries": {"task": "preferences.tasks.sweep_deliveries",
-                         "schedule": HUSH_SWEEP_INTERVAL},
-    "sweep-erasures": {"task": "anonymizer.tasks.sweep_erasures",
+    "seal-audit-trail": {"task": "audit.chain_seal", "schedule": float(HUSH_AUDIT_SEAL_INTERVAL)},
+    "sweep-deliveries": {"task": "preferences.deliveries_sweep", "schedule": HUSH_SWEEP_INTERVAL},
+    "sweep-erasures": {"task": "anonymizer.erasures_sweep",
                        "schedule": HUSH_ERASURE_SWEEP_INTERVAL},
-    "purge-unconfirmed": {"task": "preferences.tasks.purge_unconfirmed",
+    "purge-unconfirmed": {"task": "preferences.unconfirmed_purge",
                           "schedule": float(HUSH_DOI_PURGE_INTERVAL)},
-    "expire-exports": {"task": "preferences.tasks.expire_exports",
+    "expire-exports": {"task": "preferences.exports_expire",
                        "schedule": float(HUSH_EXPORT_EXPIRE_INTERVAL)},
-    "retention-purge": {"task": "anonymizer.tasks.retention_purge",
+    "retention-purge": {"task": "anonymizer.retention_run",
                         "schedule": float(HUSH_RETENTION_INTERVAL)},
 }
 

@@ -1,8 +1,7 @@
 from django.contrib import admin
 from rest_framework_api_key.admin import APIKeyModelAdmin
 
-from audit.console.admin_site import ReadOnlyAdmin
-from preferences.delivery import deliveries_retry, destination_resume
+from common.admin import ReadOnlyAdmin
 from preferences.models import (
     ApiKey,
     CaptureCount,
@@ -16,6 +15,7 @@ from preferences.models import (
     Suppression,
     Topic,
 )
+from preferences.propagation.delivery import deliveries_retry, destination_resume
 
 
 @admin.register(Topic)

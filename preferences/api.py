@@ -1,6 +1,6 @@
-"""The preferences API: one view per operation, nested input/output serializers."""
+"""The preferences API: subjects, subscriptions, links and the consent check. One view
+per operation, nested input/output serializers."""
 
-import re
 import uuid
 
 from django.db import transaction
@@ -10,49 +10,22 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
     inline_serializer,
 )
-from rest_framework import parsers, serializers, status
-from rest_framework.exceptions import NotFound, ParseError, PermissionDenied, ValidationError
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from common.api.base import SLUG, BaseApi, StrictSerializer, by_slug, can_read
+from common.api.errors import error_responses
 from preferences import email as email_links
 from preferences import selectors, services
-from preferences.api_errors import error_responses
 from preferences.models import Purpose, Source, Subscription, Topic
-
-
-class StrictSerializer(serializers.Serializer):
-    """Rejects fields it does not know, so a typo never passes silently."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise ValidationError({name: ["unknown field"] for name in unknown})
-        return super().to_internal_value(data)
-
-
-class JSONParser(parsers.JSONParser):
-    """JSON bodies; one nested too deeply for the decoder is a bad request, not a crash."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise ParseError("JSON parse error - nested too deeply") from None
-
-
-class BaseApi(APIView):
-    """Base of every API view (each also declares its `required_scopes`)."""
-
-    parser_classes = [JSONParser]
-
+from preferences.privacy.selectors import purpose_allowed
 
 LOCALE = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"
-SLUG = re.compile(r"[-a-zA-Z0-9_]{1,64}")
 
 
-def _subject_or_404(subject_id: str):
+def subject_or_404(subject_id: str):
+    """The subject a URL names by its opaque id; anything else is a 404."""
     try:
         public_id = uuid.UUID(subject_id)
     except ValueError:
@@ -61,25 +34,6 @@ def _subject_or_404(subject_id: str):
     if subject is None:
         raise NotFound("no such subject")
     return subject
-
-
-def _by_slug(model, slugs: set[str], *, field: str, noun: str) -> dict:
-    """The rows named by slug; any slug that names none is a 400 on `field`."""
-    found = {row.slug: row for row in model.objects.filter(slug__in=slugs)}
-    unknown = sorted(slugs - set(found))
-    if unknown:
-        raise ValidationError({field: [f"unknown {noun}: {', '.join(unknown)}"]})
-    return found
-
-
-def _actor(request):
-    return request.auth
-
-
-def _can_read(request) -> bool:
-    """Whether the key may learn a subject's state. A write-only key may change
-    consent but must not learn whether an address was already known."""
-    return request.auth.has_scopes(("subjects:read",))
 
 
 class SubjectUpsertApi(BaseApi):
@@ -131,11 +85,11 @@ class SubjectUpsertApi(BaseApi):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        if {"email", "external_id"} <= set(data.validated_data) and not _can_read(request):
+        if {"email", "external_id"} <= set(data.validated_data) and not can_read(request):
             raise PermissionDenied("naming both an email and an external_id needs the scope "
                                    "subjects:read as well")
         try:
-            subject, _ = services.subject_upsert(actor=_actor(request), source=Source.API,
+            subject, _ = services.subject_upsert(actor=request.auth, source=Source.API,
                                                  **data.validated_data)
         except services.NotFound as exc:
             raise ValidationError({"subscriptions": [str(exc)]}) from None
@@ -170,7 +124,7 @@ class SubjectDetailApi(BaseApi):
     @extend_schema(operation_id="subjects_read", summary="Read a subject and its subscriptions",
                    responses={200: OutputSerializer, **error_responses(404)})
     def get(self, request, subject_id):
-        subject = _subject_or_404(subject_id)
+        subject = subject_or_404(subject_id)
         out = {field: getattr(subject, field) for field in
                ("public_id", "email", "external_id", "locale", "country", "unsubscribed_all")}
         out["subscriptions"] = selectors.subscription_states(subject)
@@ -211,11 +165,11 @@ class SubscriptionsChangeApi(BaseApi):
                    request=InputSerializer,
                    responses={200: OutputSerializer, **error_responses(404)})
     def patch(self, request, subject_id):
-        subject = _subject_or_404(subject_id)
+        subject = subject_or_404(subject_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         changes = data.validated_data["changes"]
-        topics = _by_slug(Topic, {c["topic"] for c in changes}, field="changes", noun="topic")
+        topics = by_slug(Topic, {c["topic"] for c in changes}, field="changes", noun="topic")
         changed = []
         try:
             with transaction.atomic():
@@ -223,13 +177,13 @@ class SubscriptionsChangeApi(BaseApi):
                     if services.subscription_set(
                         subject=subject, topic=topics[change["topic"]], status=change["status"],
                         paused_until=change.get("paused_until"), source=Source.API,
-                        actor=_actor(request),
+                        actor=request.auth,
                     ):
                         changed.append(change["topic"])
         except ValueError as exc:
             raise ValidationError({"changes": [str(exc)]}) from None
         out = {"id": subject.public_id, "changed": changed}
-        if not _can_read(request):
+        if not can_read(request):
             del out["changed"]
         return Response(self.OutputSerializer(out).data)
 
@@ -249,11 +203,11 @@ class UnsubscribeAllApi(BaseApi):
                    summary="Unsubscribe a subject from everything (global opt-out)",
                    request=None, responses={200: OutputSerializer, **error_responses(404)})
     def post(self, request, subject_id):
-        subject = _subject_or_404(subject_id)
+        subject = subject_or_404(subject_id)
         changed = services.subject_unsubscribe_all(subject=subject, source=Source.API,
-                                                   actor=_actor(request))
+                                                   actor=request.auth)
         out = {"id": subject.public_id, "changed": changed}
-        if not _can_read(request):
+        if not can_read(request):
             del out["changed"]
         return Response(self.OutputSerializer(out).data)
 
@@ -284,7 +238,7 @@ class SubjectLinksApi(BaseApi):
         responses={200: OutputSerializer, **error_responses(404)},
     )
     def get(self, request, subject_id):
-        subject = _subject_or_404(subject_id)
+        subject = subject_or_404(subject_id)
         query = self.FilterSerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         topic = Topic.objects.filter(slug=query.validated_data["topic"]).first()
@@ -357,111 +311,5 @@ class ConsentCheckApi(BaseApi):
         purpose = Purpose.objects.filter(slug=data["purpose"]).first()
         if purpose is None:
             raise NotFound("no such purpose")
-        allowed = selectors.purpose_allowed(purpose=purpose, recipients=data["recipients"])
+        allowed = purpose_allowed(purpose=purpose, recipients=data["recipients"])
         return Response({"purpose": purpose.slug, "allowed": allowed})
-
-
-class PurposeStateSerializer(serializers.Serializer):
-    slug = serializers.CharField(source="purpose.slug")
-    name = serializers.CharField(source="purpose.name")
-    legal_basis = serializers.CharField(source="purpose.legal_basis")
-    is_sale_or_sharing = serializers.BooleanField(source="purpose.is_sale_or_sharing")
-    granted = serializers.BooleanField()
-    source = serializers.CharField(help_text="where the choice came from; \"default\" if the "
-                                             "subject never chose (their jurisdiction's "
-                                             "default)")
-    version = serializers.IntegerField(allow_null=True,
-                                       help_text="the wording version the choice was made on")
-    current_version = serializers.IntegerField(source="purpose.version")
-
-
-class SubjectPurposesApi(BaseApi):
-    """GET needs subjects:read, PATCH subjects:write."""
-
-    @property
-    def required_scopes(self):
-        return ("subjects:write",) if self.request.method == "PATCH" else ("subjects:read",)
-
-    @extend_schema_serializer(component_name="SubjectPurposesInput")
-    class InputSerializer(StrictSerializer):
-        purposes = serializers.DictField(child=serializers.BooleanField(), allow_empty=False,
-                                         help_text="purpose slug -> granted")
-
-        def validate_purposes(self, value):
-            if len(value) > 100:
-                raise ValidationError("at most 100 purposes")
-            bad = sorted(slug for slug in value if not SLUG.fullmatch(slug))
-            if bad:
-                raise ValidationError(f"not a purpose slug: {', '.join(map(repr, bad))}")
-            return value
-
-    @extend_schema_serializer(component_name="SubjectPurposesOutput")
-    class OutputSerializer(serializers.Serializer):
-        id = serializers.UUIDField()
-        purposes = PurposeStateSerializer(many=True, required=False)
-        changed = serializers.ListField(child=serializers.CharField(), required=False,
-                                        help_text="slugs whose state changed; only for a key "
-                                                  "that also holds subjects:read")
-
-    @extend_schema(operation_id="subject_purposes_read",
-                   summary="Read a subject's purposes (privacy choices)",
-                   responses={200: OutputSerializer, **error_responses(404)})
-    def get(self, request, subject_id):
-        subject = _subject_or_404(subject_id)
-        states = selectors.purpose_states(subject)
-        return Response(self.OutputSerializer({"id": subject.public_id,
-                                               "purposes": states}).data)
-
-    @extend_schema(operation_id="subject_purposes_change",
-                   summary="Change a subject's purposes (all or none)",
-                   request=InputSerializer,
-                   responses={200: OutputSerializer, **error_responses(404)})
-    def patch(self, request, subject_id):
-        subject = _subject_or_404(subject_id)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        wanted = data.validated_data["purposes"]
-        purposes = _by_slug(Purpose, set(wanted), field="purposes", noun="purpose")
-        changed = []
-        with transaction.atomic():
-            for slug, granted in wanted.items():
-                if services.purpose_set(subject=subject, purpose=purposes[slug],
-                                        granted=granted, source=Source.API,
-                                        actor=_actor(request)):
-                    changed.append(slug)
-        out = {"id": subject.public_id}
-        if _can_read(request):
-            out["changed"] = changed
-            out["purposes"] = selectors.purpose_states(subject)
-        return Response(self.OutputSerializer(out).data)
-
-
-class SubjectExportApi(BaseApi):
-    """An access request: the subject is emailed a link to everything Hush and the
-    catalogued company databases hold on them."""
-
-    required_scopes = ("erasure",)
-
-    @extend_schema_serializer(component_name="SubjectExportOutput")
-    class OutputSerializer(serializers.Serializer):
-        id = serializers.UUIDField()
-        export = serializers.UUIDField(help_text="the request's id")
-        status = serializers.CharField()
-        requested_at = serializers.DateTimeField()
-
-    @extend_schema(operation_id="subjects_export",
-                   summary="Access request: email the subject a download of their data",
-                   request=None,
-                   responses={202: OutputSerializer, **error_responses(404)})
-    def post(self, request, subject_id):
-        from preferences import exports
-
-        subject = _subject_or_404(subject_id)
-        if not subject.email:
-            raise ValidationError({"subject": ["the subject has no email to send the link to"]})
-        export = exports.export_request(subject=subject, source=Source.API,
-                                        actor=_actor(request))
-        export.refresh_from_db()
-        return Response(self.OutputSerializer({
-            "id": subject.public_id, "export": export.key, "status": export.status,
-            "requested_at": export.requested_at}).data, status=status.HTTP_202_ACCEPTED)

@@ -1,3 +1,5 @@
+"""Forms of the subscriber pages: asking for a link, and one preference-center action."""
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -36,15 +38,3 @@ class CenterActionForm(forms.Form):
 
 
 REASON_CHOICES = Feedback.Reason.choices
-
-
-class SignupForm(forms.Form):
-    email = forms.EmailField(label=_("Your email address"), max_length=320)
-    topics = forms.MultipleChoiceField(label=_("Topics"), choices=(), required=True)
-
-    def __init__(self, *args, **kwargs):
-        from preferences.models import Topic
-
-        super().__init__(*args, **kwargs)
-        self.fields["topics"].choices = [
-            (t.slug, t.name) for t in Topic.objects.filter(channel=Topic.Channel.EMAIL)]

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey
 
-from preferences.fields import EncryptedTextField
+from common.fields import EncryptedTextField
 
 
 class Source(models.TextChoices):
@@ -164,7 +164,7 @@ class Purpose(models.Model):
     """Something personal data may be used for (analytics, partner sharing, ...).
 
     Whether it is on for a subject who never chose depends on the legal basis and
-    the subject's jurisdiction (`preferences.jurisdictions`). Changing the
+    the subject's jurisdiction (`preferences.privacy.jurisdictions`). Changing the
     description bumps `version`: a receipt names the wording the person saw.
     """
 

@@ -1,4 +1,4 @@
-"""Reads of preferences."""
+"""Reads of subjects, their subscriptions and history, and the consent check."""
 
 import uuid
 from itertools import groupby
@@ -7,12 +7,9 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from preferences import jurisdictions
-from preferences.crypto import email_digest, email_digests
+from common.crypto import email_digest, email_digests
 from preferences.models import (
     ConsentEvent,
-    Purpose,
-    PurposeConsent,
     Subject,
     Subscription,
     Suppression,
@@ -65,61 +62,6 @@ def topics_by_channel(subject: Subject) -> list[tuple[str, list[dict]]]:
 def consent_history(subject: Subject, limit: int = 100) -> list[ConsentEvent]:
     return list(subject.consent_events.select_related("topic", "purpose")
                 .order_by("-occurred_at", "-id")[:limit])
-
-
-def purpose_states(subject: Subject) -> list[dict]:
-    """Every purpose with this subject's state: explicit choice, else the default
-    for their jurisdiction (`source` "default")."""
-    consents = {c.purpose_id: c for c in PurposeConsent.objects.filter(subject=subject)}
-    rows = []
-    for purpose in Purpose.objects.all():
-        consent = consents.get(purpose.pk)
-        rows.append({
-            "purpose": purpose,
-            "granted": consent.granted if consent else
-            jurisdictions.purpose_default(purpose, subject.country),
-            "source": consent.source if consent else "default",
-            "version": consent.version if consent else None,
-            "updated_at": consent.updated_at if consent else None,
-        })
-    return rows
-
-
-def purpose_history(subject: Subject, limit: int = 100) -> list[ConsentEvent]:
-    return list(subject.consent_events.filter(kind=ConsentEvent.Kind.PURPOSE)
-                .select_related("purpose").order_by("-occurred_at", "-id")[:limit])
-
-
-def purpose_allowed(*, purpose: Purpose, recipients: list[str]) -> list[str]:
-    """Of `recipients` (emails or subject ids), those whose data may be used for
-    `purpose` now: their choice, else their jurisdiction's default; never a subject
-    still awaiting double opt-in confirmation. Returns them as given, in order."""
-    emails = [r for r in recipients if "@" in r]
-    digest_of = dict(zip(emails, email_digests(emails), strict=True))
-    id_of = {}
-    for r in recipients:
-        if "@" not in r:
-            try:
-                id_of[r] = uuid.UUID(r)
-            except ValueError:
-                continue
-    subjects = Subject.objects.filter(
-        Q(email_digest__in=set(digest_of.values())) | Q(public_id__in=set(id_of.values())),
-        pending_since__isnull=True)
-    consents = dict(PurposeConsent.objects.filter(purpose=purpose, subject__in=subjects)
-                    .values_list("subject_id", "granted"))
-    ok_digests, ok_ids = set(), set()
-    for subject in subjects.only("pk", "public_id", "email_digest", "country"):
-        granted = consents.get(subject.pk)
-        if granted is None:
-            granted = jurisdictions.purpose_default(purpose, subject.country)
-        if granted:
-            ok_ids.add(subject.public_id)
-            if subject.email_digest:
-                ok_digests.add(subject.email_digest)
-    return [r for r in recipients
-            if (r in digest_of and digest_of[r] in ok_digests)
-            or (r in id_of and id_of[r] in ok_ids)]
 
 
 def consent_allowed(*, topic: Topic, recipients: list[str]) -> list[str]:
@@ -186,42 +128,3 @@ def _sendable(topic, digests: list[str], hex_ids: list[str]) -> list[tuple]:
     suppressed = set(Suppression.objects.filter(email_digest__in=[d for _, d in rows if d])
                      .values_list("email_digest", flat=True))
     return [(public_id, digest) for public_id, digest in rows if digest not in suppressed]
-
-
-def destination_health(destination, *, window_hours: int = 24) -> dict:
-    """Last success, backlog, failure rate and propagation latency (commit to 2xx)."""
-    from datetime import timedelta
-
-    from django.db.models import Count, Min, Sum
-
-    from preferences.models import Delivery
-
-    now = timezone.now()
-    rows = Delivery.objects.filter(destination=destination)
-    counts = dict(rows.values_list("status").annotate(n=Count("id")).order_by())
-    oldest = rows.filter(status__in=["pending", "in_flight"]).aggregate(m=Min("created_at"))["m"]
-    recent = rows.filter(created_at__gte=now - timedelta(hours=window_hours))
-    attempts = recent.aggregate(a=Sum("attempts"))["a"] or 0
-    delivered_recent = recent.filter(status="delivered")
-    delivered_n = delivered_recent.count()
-    latencies = sorted(
-        (d - c).total_seconds() * 1000
-        for c, d in delivered_recent.values_list("created_at", "delivered_at")[:100_000]
-    )
-
-    def percentile(p):
-        if not latencies:
-            return None
-        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))], 1)
-
-    return {
-        "last_success_at": destination.last_success_at,
-        "pending": counts.get("pending", 0) + counts.get("in_flight", 0),
-        "failed": counts.get("failed", 0),
-        "delivered": counts.get("delivered", 0),
-        "oldest_pending_seconds": round((now - oldest).total_seconds(), 1) if oldest else None,
-        "failure_rate": round(1 - delivered_n / attempts, 4) if attempts else None,
-        "latency_p50_ms": percentile(0.50),
-        "latency_p95_ms": percentile(0.95),
-        "paused": destination.paused_at is not None,
-    }

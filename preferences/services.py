@@ -1,5 +1,5 @@
-"""Every write to preferences. Each change is one transaction that updates the
-state, appends a ConsentEvent and appends an audit event.
+"""Writes to subjects and their subscriptions. Each change is one transaction that
+updates the state, appends a ConsentEvent and appends an audit event.
 
 Propagation (the outbox) joins these same transactions: see `_record_change`.
 """
@@ -8,31 +8,31 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 
-import anonymizer
 import audit
-from anonymizer.models import ErasureRequest
-from preferences import jurisdictions
-from preferences.consent_cache import forget_subject
-from preferences.crypto import email_digest, normalise_email
+from anonymizer.core.redact import redact
+from common.crypto import email_digest, normalise_email
+from common.tasks import task_send_on_commit
+from preferences.email import preferences_url
 from preferences.models import (
     ConsentEvent,
     EventType,
     Feedback,
-    Purpose,
-    PurposeConsent,
     Source,
     Subject,
     Subscription,
     Suppression,
     Topic,
 )
-from preferences.outbox import outbox_enqueue, outbox_write
+from preferences.propagation.outbox import outbox_enqueue, outbox_write
 from preferences.unsubscribe_sql import unsubscribe_in_one_statement
 
 Status = Subscription.Status
@@ -332,11 +332,8 @@ def _upsert_once(*, actor, source, email, digest, external_id, locale, country, 
             subscription_set(subject=subject, topic=topics[slug], status=status,
                              source=source, actor=actor)
         if pending or (created and double_opt_in):
-            from preferences.tasks import send_confirmation
-
-            subject_id = str(subject.public_id)
-            transaction.on_commit(lambda: send_confirmation.delay(subject_id=subject_id,
-                                                                  topics=sorted(pending)))
+            task_send_on_commit("preferences.confirmation_send",
+                                subject_id=str(subject.public_id), topics=sorted(pending))
     return subject, created
 
 
@@ -352,7 +349,7 @@ def feedback_record(*, subscription: Subscription, reason: str,
         raise ValueError(f"unknown reason {reason!r}")
     if len(comment) > Feedback.COMMENT_MAX_LENGTH:
         raise ValueError(f"a comment is at most {Feedback.COMMENT_MAX_LENGTH} characters")
-    comment = anonymizer.redact(comment.strip()) if comment.strip() else ""
+    comment = redact(comment.strip()) if comment.strip() else ""
     with transaction.atomic():
         first = Subscription.objects.filter(
             Q(feedback_at__isnull=True) | Q(feedback_at__lt=F("updated_at")),
@@ -364,14 +361,6 @@ def feedback_record(*, subscription: Subscription, reason: str,
                                        comment=comment, country=subscription.subject.country)
 
 
-def erasure_request(*, subject: Subject, source: str, actor) -> ErasureRequest:
-    """Record the request (idempotent while one is open) and queue it after commit;
-    the anonymizer carries it out (`anonymizer.erasure`)."""
-    from anonymizer.erasure import erasure_open
-
-    return erasure_open(public_id=subject.public_id, source=source, actor=actor)
-
-
 def preference_link_send(*, email_digest: str | None = None,
                          subject_id: str | None = None) -> bool:
     """Email a fresh preference link to the subject, if there is one.
@@ -379,13 +368,6 @@ def preference_link_send(*, email_digest: str | None = None,
     Called from a task so the page that asks answers the same, and as fast,
     whether or not the address is known.
     """
-    from django.conf import settings
-    from django.core.mail import send_mail
-    from django.template.loader import render_to_string
-    from django.utils import translation
-
-    from preferences.email import preferences_url
-
     if email_digest:
         subject = Subject.objects.filter(email_digest=email_digest).first()
     else:
@@ -401,158 +383,3 @@ def preference_link_send(*, email_digest: str | None = None,
     send_mail(title, body, None, [subject.email])
     audit.record(actor=audit.SYSTEM, action="preference_link.sent", target=subject)
     return True
-
-
-# --- purposes ----------------------------------------------------------------------
-
-GRANTED, REFUSED = "granted", "refused"
-
-
-def _purpose_state(subject: Subject, purpose: Purpose, consent: PurposeConsent | None) -> bool:
-    if consent is not None:
-        return consent.granted
-    return jurisdictions.purpose_default(purpose, subject.country)
-
-
-def purpose_set(*, subject: Subject, purpose: Purpose, granted: bool, source: str,
-                actor) -> bool:
-    """Turn one purpose on or off for a subject; False when it already was (idempotent).
-
-    One transaction: the current state, a ConsentEvent naming the wording version
-    the person saw (the receipt), a `purpose.changed` outbox row per destination
-    and an audit event. The capture path's cache forgets the subject on commit.
-    """
-    with transaction.atomic():
-        consent = (PurposeConsent.objects.select_for_update()
-                   .filter(subject=subject, purpose=purpose).first())
-        old = _purpose_state(subject, purpose, consent)
-        if old == granted:
-            return False
-        now = timezone.now()
-        if consent is None:
-            try:
-                with transaction.atomic():
-                    PurposeConsent.objects.create(subject=subject, purpose=purpose,
-                                                  granted=granted, version=purpose.version,
-                                                  source=source, updated_at=now)
-            except IntegrityError:  # chosen concurrently: this choice comes after it
-                PurposeConsent.objects.filter(subject=subject, purpose=purpose).update(
-                    granted=granted, version=purpose.version, source=source, updated_at=now)
-        else:
-            consent.granted, consent.version, consent.source, consent.updated_at = (
-                granted, purpose.version, source, now)
-            consent.save(update_fields=["granted", "version", "source", "updated_at"])
-        old_s, new_s = (GRANTED if old else REFUSED), (GRANTED if granted else REFUSED)
-        ConsentEvent.objects.create(subject=subject, purpose=purpose,
-                                    purpose_version=purpose.version,
-                                    kind=ConsentEvent.Kind.PURPOSE, old_status=old_s,
-                                    new_status=new_s, source=source, occurred_at=now)
-        data = {"purpose": purpose.slug, "version": purpose.version, "old": old_s,
-                "new": new_s, "source": source}
-        outbox_write(subject=subject, event_type=EventType.PURPOSE_CHANGED, data=data)
-        audit.record(actor=actor, action="purpose.changed", target=subject, details=data)
-        forget_subject(subject.pk)  # also for the update() above, which sends no signal
-    return True
-
-
-def purposes_all_off(*, subject: Subject, source: str, actor,
-                     only_sale_or_sharing: bool = False) -> list[str]:
-    """Turn off every purpose that is on (or only those that sell or share);
-    returns the slugs changed. All or nothing."""
-    purposes = Purpose.objects.all()
-    if only_sale_or_sharing:
-        purposes = purposes.filter(is_sale_or_sharing=True)
-    changed = []
-    with transaction.atomic():
-        for purpose in purposes:
-            if purpose_set(subject=subject, purpose=purpose, granted=False, source=source,
-                           actor=actor):
-                changed.append(purpose.slug)
-    return changed
-
-
-def purposes_apply_gpc(*, subject: Subject) -> list[str]:
-    """A Global Privacy Control signal: every sale or sharing purpose off, source `gpc`.
-
-    Recorded once: a purpose already off is left alone, and so is one the person
-    turned back on themselves after a signal was honoured (the CCPA lets a person
-    opt back in for one business).
-    """
-    changed = []
-    with transaction.atomic():
-        for purpose in Purpose.objects.filter(is_sale_or_sharing=True):
-            consent = PurposeConsent.objects.filter(subject=subject, purpose=purpose).first()
-            if (consent is not None and consent.granted
-                    and consent.source == Source.PREFERENCE_CENTER
-                    and ConsentEvent.objects.filter(subject=subject, purpose=purpose,
-                                                    source=Source.GPC).exists()):
-                continue
-            if purpose_set(subject=subject, purpose=purpose, granted=False, source=Source.GPC,
-                           actor=subject):
-                changed.append(purpose.slug)
-    return changed
-
-
-# --- double opt-in -------------------------------------------------------------------
-
-def confirmation_send(*, subject_id: str, topics: list[str]) -> bool:
-    """Email the signed, expiring confirmation link (the task's body)."""
-    from django.conf import settings
-    from django.core.mail import send_mail
-    from django.template.loader import render_to_string
-    from django.urls import reverse
-    from django.utils import translation
-
-    from preferences.tokens import make_confirmation_token
-
-    subject = Subject.objects.filter(public_id=subject_id).first()
-    if subject is None or not subject.email:
-        return False
-    token = make_confirmation_token(subject=subject, topics=topics)
-    language = subject.locale if subject.locale in dict(settings.LANGUAGES) else "en"
-    with translation.override(language):
-        body = render_to_string("preferences/email/confirm.txt", {
-            "url": settings.HUSH_BASE_URL + reverse("preferences:confirm", args=[token]),
-            "days": max(1, settings.HUSH_DOI_EXPIRY // 86400)})
-        title = render_to_string("preferences/email/confirm_subject.txt").strip()
-    send_mail(title, body, None, [subject.email])
-    audit.record(actor=audit.SYSTEM, action="confirmation.sent", target=subject)
-    return True
-
-
-def subject_confirm(*, subject: Subject, topics: list[str]) -> list[str]:
-    """The subject clicked the link: their pending subscriptions become real, each
-    change a ConsentEvent with source `confirmation`. Returns the topics confirmed."""
-    confirmed = []
-    with transaction.atomic():
-        subject = Subject.objects.select_for_update().get(pk=subject.pk)
-        if subject.pending_since is not None:
-            subject.pending_since = None
-            subject.save(update_fields=["pending_since", "updated_at"])
-            audit.record(actor=subject, action="subject.confirmed", target=subject,
-                         details={"source": Source.CONFIRMATION})
-        for sub in subject.subscriptions.select_related("topic").filter(
-                status=Status.PENDING, topic__slug__in=topics):
-            subscription_set(subject=subject, topic=sub.topic, status=Status.SUBSCRIBED,
-                             source=Source.CONFIRMATION, actor=subject)
-            confirmed.append(sub.topic.slug)
-    return confirmed
-
-
-def unconfirmed_purge(*, now: datetime | None = None) -> dict:
-    """Past the confirmation window: delete subjects that never confirmed (and all
-    their data, by cascade) and pending subscriptions of confirmed subjects."""
-    from django.conf import settings
-
-    cutoff = (now or timezone.now()) - timedelta(seconds=settings.HUSH_DOI_EXPIRY)
-    subjects = 0
-    for subject in Subject.objects.filter(pending_since__lt=cutoff).only("pk", "public_id"):
-        with transaction.atomic():
-            if Subject.objects.filter(pk=subject.pk, pending_since__lt=cutoff).exists():
-                audit.record(actor=audit.SYSTEM, action="subject.purged_unconfirmed",
-                             target=subject)
-                Subject.objects.filter(pk=subject.pk).delete()
-                subjects += 1
-    stale = Subscription.objects.filter(status=Status.PENDING, updated_at__lt=cutoff)
-    subscriptions, _ = stale.delete()
-    return {"subjects": subjects, "subscriptions": subscriptions}

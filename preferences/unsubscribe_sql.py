@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from preferences.models import EventType
+from preferences.models import EventType, Subject, Subscription, Topic
 
 UNSUBSCRIBE = """
 WITH old AS (
@@ -81,8 +81,6 @@ FROM old
 def unsubscribe_in_one_statement(*, subject_id, topic_slug: str, source: str):
     """Returns (subscription, changed, delivery ids), or None when the subject has no
     subscription row for the topic (the caller then takes the ORM path)."""
-    from preferences.models import Subject, Subscription, Topic
-
     connection.ensure_connection()
     # A server-side-binding cursor so PostgreSQL plans the statement once per
     # connection (planning costs about as much as running it). Behind a pooler in

@@ -1,6 +1,8 @@
 from django.urls import path
 
 from preferences import views
+from preferences.privacy import views as privacy_views
+from preferences.signup import views as signup_views
 
 app_name = "preferences"
 
@@ -9,7 +11,7 @@ urlpatterns = [
     path("p/", views.request_link, name="request_link"),
     path("p/<str:token>/", views.center, name="center"),
     path("p/<str:token>/renew/", views.renew, name="renew"),
-    path("s/", views.signup, name="signup"),
-    path("s/confirm/<str:token>/", views.confirm, name="confirm"),
-    path("d/<str:token>/", views.export_download, name="export_download"),
+    path("s/", signup_views.signup, name="signup"),
+    path("s/confirm/<str:token>/", signup_views.confirm, name="confirm"),
+    path("d/<str:token>/", privacy_views.export_download, name="export_download"),
 ]

@@ -1,5 +1,5 @@
 """Pages a subscriber uses: one-click unsubscribe, the preference center and the
-page that emails a fresh link."""
+page that emails a fresh link. (Sign-up is in `signup/`, the download in `privacy/`.)"""
 
 from functools import lru_cache
 
@@ -14,17 +14,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import is_ratelimited
 
-import audit
+from anonymizer.erasure.requests import erasure_open
+from anonymizer.models import ErasureRequest
+from common.crypto import email_digest
+from common.tasks import task_send
 from preferences import selectors, services
-from preferences.crypto import email_digest
 from preferences.email import preferences_url
-from preferences.forms import REASON_CHOICES, CenterActionForm, LinkRequestForm, SignupForm
-from preferences.models import Feedback, Purpose, Source, Topic
-from preferences.tasks import send_preference_link
+from preferences.forms import REASON_CHOICES, CenterActionForm, LinkRequestForm
+from preferences.models import DataExport, Feedback, Purpose, Source, Topic
+from preferences.privacy import exports
+from preferences.privacy import selectors as privacy_selectors
+from preferences.privacy import services as privacy_services
 from preferences.tokens import (
     BadToken,
     ExpiredToken,
-    read_confirmation_token,
     read_preferences_token,
     read_unsubscribe_token,
 )
@@ -32,13 +35,13 @@ from preferences.tokens import (
 ONE_CLICK_FIELDS = {"List-Unsubscribe", "reason", "comment"}
 
 
-def _use_locale(subject) -> None:
+def use_locale(subject) -> None:
     """Speak the subject's language when we know it (else Accept-Language stands)."""
     if subject.locale and subject.locale in dict(settings.LANGUAGES):
         translation.activate(subject.locale)
 
 
-def _invalid_link(request):
+def invalid_link(request):
     return render(request, "preferences/link_invalid.html", status=404)
 
 
@@ -51,14 +54,14 @@ def one_click(request, token):
     try:
         claim = read_unsubscribe_token(token)
     except BadToken:
-        return _invalid_link(request)
+        return invalid_link(request)
 
     if request.method == "GET":
         subject = selectors.subject_by_public_id(claim.subject_id)
         topic = Topic.objects.filter(slug=claim.topic_slug).first()
         if subject is None or topic is None:
-            return _invalid_link(request)
-        _use_locale(subject)
+            return invalid_link(request)
+        use_locale(subject)
         sub = selectors.subject_subscriptions(subject).get(topic.slug)
         done = sub is not None and sub.status == sub.Status.UNSUBSCRIBED
         return render(request, "preferences/one_click.html", {
@@ -79,11 +82,11 @@ def one_click(request, token):
         sub, _ = services.subscription_unsubscribe_by_token(subject_id=claim.subject_id,
                                                             topic_slug=claim.topic_slug)
     except services.NotFound:
-        return _invalid_link(request)
+        return invalid_link(request)
     subject, topic = sub.subject, sub.topic
     if reason:
         services.feedback_record(subscription=sub, reason=reason, comment=comment)
-    _use_locale(subject)
+    use_locale(subject)
     page = _one_click_answer(translation.get_language(), topic.name, bool(reason))
     return HttpResponse(page.replace(_URL_SLOT, escape(preferences_url(subject))))
 
@@ -107,11 +110,11 @@ def center(request, token):
     except ExpiredToken:
         return render(request, "preferences/link_expired.html", {"token": token}, status=410)
     except BadToken:
-        return _invalid_link(request)
+        return invalid_link(request)
     subject = selectors.subject_by_public_id(subject_id)
     if subject is None:
-        return _invalid_link(request)
-    _use_locale(subject)
+        return invalid_link(request)
+    use_locale(subject)
 
     if request.method == "POST":
         form = CenterActionForm(request.POST)
@@ -129,7 +132,7 @@ def _honour_gpc(request, subject) -> dict | None:
     """`Sec-GPC: 1` turns off every sale or sharing purpose (source gpc), once."""
     if request.headers.get("Sec-GPC", "").strip() != "1":
         return None
-    changed = services.purposes_apply_gpc(subject=subject)
+    changed = privacy_services.purposes_apply_gpc(subject=subject)
     names = list(Purpose.objects.filter(slug__in=changed).values_list("name", flat=True))
     return {"changed": names}
 
@@ -153,26 +156,21 @@ def _apply(subject, data) -> str | None:
     elif action == "resubscribe_all":
         services.subject_resubscribe_all(subject=subject, source=source, actor=subject)
     elif action == "erase":
-        services.erasure_request(subject=subject, source=source, actor=subject)
+        erasure_open(public_id=subject.public_id, source=source, actor=subject)
     elif action in ("purpose_on", "purpose_off"):
         purpose = Purpose.objects.filter(slug=data["purpose"]).first()
         if purpose is None:
             return _("That purpose does not exist.")
-        services.purpose_set(subject=subject, purpose=purpose, granted=action == "purpose_on",
-                             source=source, actor=subject)
+        privacy_services.purpose_set(subject=subject, purpose=purpose,
+                                     granted=action == "purpose_on", source=source, actor=subject)
     elif action == "purposes_all_off":
-        services.purposes_all_off(subject=subject, source=source, actor=subject)
+        privacy_services.purposes_all_off(subject=subject, source=source, actor=subject)
     elif action == "export":
-        from preferences import exports
-
         exports.export_request(subject=subject, source=source, actor=subject)
     return None
 
 
 def _render_center(request, subject, *, errors=None, status=200, gpc=None):
-    from anonymizer.models import ErasureRequest
-    from preferences.models import DataExport
-
     erasure = ErasureRequest.objects.filter(subject_public_id=subject.public_id).order_by(
         "-requested_at").first()
     history = selectors.consent_history(subject)
@@ -180,8 +178,8 @@ def _render_center(request, subject, *, errors=None, status=200, gpc=None):
         "subject": subject,
         "channels": selectors.topics_by_channel(subject),
         "history": [e for e in history if e.kind != e.Kind.PURPOSE],
-        "purposes": selectors.purpose_states(subject),
-        "purpose_history": selectors.purpose_history(subject),
+        "purposes": privacy_selectors.purpose_states(subject),
+        "purpose_history": privacy_selectors.purpose_history(subject),
         "gpc": gpc,
         "export": DataExport.objects.filter(subject=subject).order_by("-requested_at").first(),
         "erasure": erasure,
@@ -200,10 +198,10 @@ def renew(request, token):
     except ExpiredToken as expired:
         subject_id = str(expired.subject_id)
     except BadToken:
-        return _invalid_link(request)
+        return invalid_link(request)
     if _rate_limited(request, address_key=subject_id):
         return render(request, "preferences/link_rate_limited.html", status=429)
-    send_preference_link.delay(subject_id=subject_id)
+    task_send("preferences.preference_link_send", subject_id=subject_id)
     return render(request, "preferences/link_sent.html")
 
 
@@ -217,7 +215,7 @@ def request_link(request):
     digest = email_digest(form.cleaned_data["email"])
     if _rate_limited(request, address_key=digest):
         return render(request, "preferences/link_rate_limited.html", status=429)
-    send_preference_link.delay(email_digest=digest)
+    task_send("preferences.preference_link_send", email_digest=digest)
     return render(request, "preferences/link_sent.html")
 
 
@@ -228,60 +226,3 @@ def _rate_limited(request, *, address_key: str) -> bool:
                                  key=lambda group, req: address_key,
                                  rate=settings.HUSH_LINK_RATE_PER_ADDRESS, increment=True)
     return per_client or per_address
-
-
-def signup(request):
-    """The public sign-up form: an untrusted source, so double opt-in. Answers the
-    same whether or not the address is known."""
-    form = SignupForm(request.POST or None)
-    if request.method != "POST":
-        return render(request, "preferences/signup.html", {"form": form})
-    if not form.is_valid():
-        return render(request, "preferences/signup.html", {"form": form}, status=400)
-    if is_ratelimited(request, group="signup-client", key="ip",
-                      rate=settings.HUSH_SIGNUP_RATE_PER_CLIENT, increment=True):
-        return render(request, "preferences/link_rate_limited.html", status=429)
-    language = translation.get_language()
-    try:
-        services.subject_upsert(
-            actor=audit.SYSTEM, source=Source.SIGNUP,
-            email=form.cleaned_data["email"],
-            locale=language if language in dict(settings.LANGUAGES) else None,
-            subscriptions={slug: True for slug in form.cleaned_data["topics"]},
-            double_opt_in=True)
-    except (ValueError, services.NotFound):  # an address invalid once normalised; a topic gone
-        form.add_error("email", _("Enter a valid email address."))
-        return render(request, "preferences/signup.html", {"form": form}, status=400)
-    return render(request, "preferences/signup_sent.html")
-
-
-def confirm(request, token):
-    """GET shows a button and changes nothing (scanners prefetch links); POST confirms."""
-    try:
-        subject_id, topics = read_confirmation_token(token)
-    except BadToken:
-        return _invalid_link(request)
-    subject = selectors.subject_by_public_id(subject_id)
-    if subject is None:
-        return _invalid_link(request)  # expired and purged, or erased
-    _use_locale(subject)
-    if request.method == "POST":
-        services.subject_confirm(subject=subject, topics=topics)
-        return render(request, "preferences/confirm.html",
-                      {"done": True, "preferences_url": preferences_url(subject)})
-    return render(request, "preferences/confirm.html", {"done": False})
-
-
-def export_download(request, token):
-    from preferences import exports
-
-    if request.method != "GET":
-        return HttpResponseNotAllowed(["GET"])
-    try:
-        data = exports.export_download(token=token)
-    except exports.ExportUnavailable:
-        return render(request, "preferences/export_gone.html", status=410)
-    response = HttpResponse(data, content_type="application/zip")
-    response["Content-Disposition"] = 'attachment; filename="my-data.zip"'
-    response["Cache-Control"] = "no-store"
-    return response

@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from preferences import webhooks
+from preferences.propagation import webhooks
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 

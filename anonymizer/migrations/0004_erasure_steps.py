@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import preferences.fields
+import common.fields
 import uuid
 from django.db import migrations, models
 
@@ -49,7 +49,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='erasurerequest',
             name='identifiers',
-            field=preferences.fields.EncryptedTextField(blank=True, help_text='JSON, encrypted; destroyed after verification.', null=True),
+            field=common.fields.EncryptedTextField(blank=True, help_text='JSON, encrypted; destroyed after verification.', null=True),
         ),
         migrations.AddField(
             model_name='erasurerequest',

@@ -7,8 +7,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from audit import dp
+from anonymizer import dp
 from audit.console.access import role_required
+from preferences.models import Feedback
 
 TITLES = {"reason": "Unsubscribes by reason", "topic": "by topic",
           "week": "by week (starting Monday)", "country": "by country"}
@@ -31,8 +32,6 @@ def chart(rows: list) -> dict:
 
 def _labels(table: str, rows: list) -> list:
     if table == "reason":
-        from preferences.models import Feedback
-
         names = dict(Feedback.Reason.choices)
         return [[str(names.get(label, label)), value] for label, value in rows]
     return rows
@@ -40,8 +39,6 @@ def _labels(table: str, rows: list) -> list:
 
 def _comments(request):
     """Redacted comments (stored redacted), for privacy officers only."""
-    from preferences.models import Feedback
-
     if not request.user.has_perm("audit.view_feedback_comments"):
         return None
     # The last 30 days only: a read along the created_at index that stops there, where

@@ -12,6 +12,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 import audit
+from anonymizer import erasure as erasures
+from anonymizer.catalog import entries, reviewed
+from anonymizer.erasure.selectors import erasure_progress, erasure_report
+from anonymizer.models import ErasureRequest, PiiAuditRun
 from audit.console.access import role_required
 from audit.models import AuditEvent
 
@@ -20,16 +24,12 @@ STATUSES = ("pending", "running", "done", "failed")
 
 @role_required("view_erasures")
 def erasure_list(request):
-    from anonymizer.models import ErasureRequest
-
     status = request.GET.get("status", "")
     rows = ErasureRequest.objects.order_by("-requested_at", "-id")
     if status in STATUSES:
         rows = rows.filter(status=status)
     page = Paginator(rows.only("pk", "key", "status", "source", "requested_at", "finished_at"),
                      50).get_page(request.GET.get("page"))
-    from anonymizer.selectors import erasure_progress
-
     return render(request, "console/erasures.html", {
         "page": page, "status": status, "statuses": STATUSES,
         "rows": [(r, erasure_progress(r)) for r in page],
@@ -39,8 +39,6 @@ def erasure_list(request):
 def _report(erasure) -> dict:
     """The report, plus the audit events about this request with their chain hashes:
     anyone holding the file can check each event against the audit trail."""
-    from anonymizer.selectors import erasure_report
-
     report = erasure_report(erasure)
     events = (AuditEvent.objects.filter(target_type="anonymizer.erasurerequest",
                                         target_id=str(erasure.pk)).order_by("id"))
@@ -55,8 +53,6 @@ def _report(erasure) -> dict:
 
 @role_required("view_erasures")
 def erasure_detail(request, pk):
-    from anonymizer.models import ErasureRequest
-
     erasure = get_object_or_404(ErasureRequest, pk=pk)
     report = _report(erasure)
     progress = report["progress"]
@@ -71,8 +67,6 @@ def erasure_detail(request, pk):
 
 @role_required("view_erasures")
 def erasure_report_download(request, pk):
-    from anonymizer.models import ErasureRequest
-
     erasure = get_object_or_404(ErasureRequest, pk=pk)
     audit.record(actor=request.user, action="erasure.report_downloaded", target=erasure)
     body = json.dumps(_report(erasure), cls=DjangoJSONEncoder, indent=2, sort_keys=True)
@@ -83,11 +77,8 @@ def erasure_report_download(request, pk):
 @require_POST
 @role_required("manage_erasures")
 def erasure_retry(request, pk):
-    from anonymizer.erasure import erasure_step_retry
-    from anonymizer.models import ErasureRequest
-
     erasure = get_object_or_404(ErasureRequest, pk=pk)
-    count = erasure_step_retry(request_id=erasure.pk, actor=request.user)
+    count = erasures.erasure_retry(request_id=erasure.pk, actor=request.user)
     messages.success(request, f"{count} steps queued again." if count
                      else "Nothing to retry: the request has not failed.")
     return redirect("console:erasure", pk=erasure.pk)
@@ -95,9 +86,6 @@ def erasure_retry(request, pk):
 
 @role_required("view_pii_catalog")
 def pii_catalog(request):
-    from anonymizer.catalog import entries, reviewed
-    from anonymizer.models import PiiAuditRun
-
     run = PiiAuditRun.objects.order_by("-started_at", "-id").first()
     return render(request, "console/pii.html", {
         "entries": sorted(entries(), key=lambda e: e.key), "reviewed": sorted(reviewed().items()),

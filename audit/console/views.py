@@ -1,6 +1,7 @@
 """The staff console's pages. Each is gated by `role_required(<permission>)`."""
 
 import csv
+import json
 from datetime import timedelta
 
 from django.contrib import messages
@@ -11,10 +12,16 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 import audit
+from anonymizer.models import ErasureRequest, PiiAuditRun
 from audit.console.access import role_required
 from audit.console.forms import AuditFilterForm, SubjectLookupForm
 from audit.selectors import chain_status, chain_verify, events_iter, events_page
 from audit.services import chain_seal
+from common.tasks import task_send_on_commit
+from preferences.models import ConsentEvent, Delivery, Destination, Subject
+from preferences.propagation import delivery
+from preferences.propagation.selectors import destination_health
+from preferences.selectors import consent_history, subject_by_email, subject_subscriptions
 
 
 def _day_start(now):
@@ -23,9 +30,6 @@ def _day_start(now):
 
 @role_required("view_overview")
 def overview(request):
-    from anonymizer.models import ErasureRequest, PiiAuditRun
-    from preferences.models import ConsentEvent, Delivery
-
     now = timezone.now()
     today = _day_start(now)
     week = today - timedelta(days=today.weekday())
@@ -83,8 +87,6 @@ def _csv_rows(filters):
     writer = csv.writer(_Echo())
     yield writer.writerow(["seq", "occurred_at", "actor_type", "actor_id", "action",
                            "target_type", "target_id", "details", "prev_hash", "hash"])
-    import json
-
     for e in events_iter(filters):
         yield writer.writerow([
             e.seq or "", e.occurred_at.isoformat(), e.actor_type, e.actor_id, e.action,
@@ -109,9 +111,6 @@ def audit_verify(request):
 
 @role_required("view_deliveries")
 def deliveries(request):
-    from preferences.models import Delivery, Destination
-    from preferences.selectors import destination_health
-
     destinations = [(d, destination_health(d)) for d in Destination.objects.order_by("name")]
     columns = ("id", "destination__name", "event_type", "status", "attempts", "last_status_code",
                "last_error", "created_at", "next_attempt_at")
@@ -127,17 +126,15 @@ def deliveries(request):
 @require_POST
 @role_required("manage_deliveries")
 def deliveries_retry(request):
-    from preferences.delivery import deliveries_retry as retry
-
     if request.POST.get("all") == "1":
-        count = retry(ids=None, actor=request.user)
+        count = delivery.deliveries_retry(ids=None, actor=request.user)
     else:
         try:
             ids = [int(request.POST["id"])]
         except (KeyError, ValueError):
             messages.error(request, "Choose a delivery to retry.")
             return redirect("console:deliveries")
-        count = retry(ids=ids, actor=request.user)
+        count = delivery.deliveries_retry(ids=ids, actor=request.user)
     messages.success(request, f"{count} failed deliveries queued again.")
     return redirect("console:deliveries")
 
@@ -145,11 +142,8 @@ def deliveries_retry(request):
 @require_POST
 @role_required("manage_deliveries")
 def destination_pause(request, pk):
-    from preferences.delivery import destination_pause as pause
-    from preferences.models import Destination
-
     destination = get_object_or_404(Destination, pk=pk)
-    if pause(destination=destination, actor=request.user):
+    if delivery.destination_pause(destination=destination, actor=request.user):
         messages.success(request, f"{destination.name} paused: its deliveries wait.")
     return redirect("console:deliveries")
 
@@ -157,11 +151,8 @@ def destination_pause(request, pk):
 @require_POST
 @role_required("manage_deliveries")
 def destination_resume(request, pk):
-    from preferences.delivery import destination_resume as resume
-    from preferences.models import Destination
-
     destination = get_object_or_404(Destination, pk=pk)
-    if resume(destination=destination, actor=request.user, by="staff"):
+    if delivery.destination_resume(destination=destination, actor=request.user, by="staff"):
         messages.success(request, f"{destination.name} resumed.")
     return redirect("console:deliveries")
 
@@ -179,8 +170,6 @@ def mask_email(email: str | None) -> str:
 @role_required("lookup_subject")
 def subjects(request):
     """Find one subject by exact email (POST, so the address stays out of URLs and logs)."""
-    from preferences.selectors import subject_by_email
-
     form = SubjectLookupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         subject = subject_by_email(form.cleaned_data["email"])
@@ -194,9 +183,6 @@ def subjects(request):
 
 @role_required("lookup_subject")
 def subject_detail(request, public_id):
-    from preferences.models import Subject
-    from preferences.selectors import consent_history, subject_subscriptions
-
     subject = get_object_or_404(Subject, public_id=public_id)
     audit.record(actor=request.user, action="subject.viewed", target=subject)
     return render(request, "console/subject.html", {
@@ -211,14 +197,9 @@ def subject_detail(request, public_id):
 @require_POST
 @role_required("send_preference_link")
 def subject_send_link(request, public_id):
-    from django.db import transaction
-
-    from preferences.models import Subject
-    from preferences.tasks import send_preference_link
-
     subject = get_object_or_404(Subject, public_id=public_id)
     audit.record(actor=request.user, action="preference_link.requested", target=subject,
                  details={"by": "staff"})
-    transaction.on_commit(lambda: send_preference_link.delay(subject_id=str(subject.public_id)))
+    task_send_on_commit("preferences.preference_link_send", subject_id=str(subject.public_id))
     messages.success(request, "A fresh preference link is on its way to the subject.")
     return redirect("console:subject", public_id=subject.public_id)

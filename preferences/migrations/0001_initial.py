@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import preferences.fields
+import common.fields
 import uuid
 from django.db import migrations, models
 
@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('email', preferences.fields.EncryptedTextField(blank=True, null=True)),
+                ('email', common.fields.EncryptedTextField(blank=True, null=True)),
                 ('email_digest', models.CharField(blank=True, max_length=64, null=True, unique=True)),
                 ('external_id', models.CharField(blank=True, max_length=255, null=True, unique=True)),
                 ('locale', models.CharField(blank=True, max_length=16)),

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import preferences.fields
+import common.fields
 import uuid
 from django.db import migrations, models
 
@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
                 ('event_types', models.JSONField(blank=True, default=list, help_text='Only these event types (empty: every type).')),
                 ('include_email', models.BooleanField(default=False)),
                 ('url', models.URLField(blank=True, help_text='For webhooks.')),
-                ('secret', preferences.fields.EncryptedTextField(blank=True, help_text='Webhook signing secret.', null=True)),
+                ('secret', common.fields.EncryptedTextField(blank=True, help_text='Webhook signing secret.', null=True)),
                 ('callable_path', models.CharField(blank=True, help_text='Dotted path of a function, for callables.', max_length=200)),
                 ('paused_at', models.DateTimeField(blank=True, null=True)),
                 ('pause_reason', models.CharField(blank=True, max_length=200)),

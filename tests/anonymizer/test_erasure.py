@@ -10,12 +10,12 @@ from django.utils import timezone
 
 import audit
 from anonymizer import catalog, erasure
+from anonymizer.erasure import erasure_open, targets
+from anonymizer.erasure.selectors import erasure_report
 from anonymizer.models import ErasureRequest, ErasureStep
-from anonymizer.selectors import erasure_report
 from audit.models import AuditEvent
+from common.crypto import email_digest
 from preferences import selectors, services
-from preferences.crypto import email_digest
-from preferences.delivery import deliveries_sweep, delivery_run
 from preferences.models import (
     ConsentEvent,
     Delivery,
@@ -23,6 +23,7 @@ from preferences.models import (
     Subscription,
     Suppression,
 )
+from preferences.propagation.delivery import deliveries_sweep, delivery_run
 
 ALICE_EMAIL = "alice@example.com"
 
@@ -47,7 +48,7 @@ def people(webhook, newsletter, offers, alice, bob):
 
 
 def erase(alice, *, actor=None):
-    return services.erasure_request(subject=alice, source="preference_center",
+    return erasure_open(public_id=alice.public_id, source="preference_center",
                                     actor=actor or alice)
 
 
@@ -245,7 +246,7 @@ def test_a_later_phase_waits_for_the_earlier_ones(people):
 
 def _failing(monkeypatch, key, times):
     """Make one catalog entry's step raise `times` times, then work."""
-    original, calls = erasure._erase_entry, {"n": 0}
+    original, calls = targets.erase_entry, {"n": 0}
 
     def flaky(entry, ids):
         if entry.key == key and calls["n"] < times:
@@ -253,7 +254,7 @@ def _failing(monkeypatch, key, times):
             raise OperationalError("could not reach alice@example.com's row")
         return original(entry, ids)
 
-    monkeypatch.setattr(erasure, "_erase_entry", flaky)
+    monkeypatch.setattr(targets, "erase_entry", flaky)
     return calls
 
 
@@ -306,7 +307,7 @@ def test_a_step_out_of_attempts_fails_the_request_until_staff_retry(
 
     staff = _staff()
     with django_capture_on_commit_callbacks(execute=True):
-        assert erasure.erasure_step_retry(request_id=request.pk, actor=staff) == 1
+        assert erasure.erasure_retry(request_id=request.pk, actor=staff) == 1
     request = drive(request, django_capture_on_commit_callbacks)
     assert request.status == "done"
     assert AuditEvent.objects.get(action="erasure.retried").details == {"steps": 1}
@@ -332,7 +333,7 @@ def test_a_dead_letter_fails_the_destination_step_and_a_retry_sends_it_again(
 
     receiver.status = 200
     with django_capture_on_commit_callbacks(execute=True):
-        erasure.erasure_step_retry(request_id=request.pk, actor=_staff())
+        erasure.erasure_retry(request_id=request.pk, actor=_staff())
     request = drive(request, django_capture_on_commit_callbacks)
     assert request.status == "done"
     assert any(r["body"]["type"] == "subject.erased" for r in receiver.received)
@@ -341,8 +342,8 @@ def test_a_dead_letter_fails_the_destination_step_and_a_retry_sends_it_again(
 def test_verification_reports_an_identifier_left_behind(
         people, monkeypatch, django_capture_on_commit_callbacks):
     alice, _ = people
-    original = erasure._erase_entry
-    monkeypatch.setattr(erasure, "_erase_entry", lambda entry, ids: (0, []) if
+    original = targets.erase_entry
+    monkeypatch.setattr(targets, "erase_entry", lambda entry, ids: (0, []) if
                         entry.key == "preferences.delivery" else original(entry, ids))
     request = drive(erase(alice), django_capture_on_commit_callbacks)
     assert request.status == "failed"
@@ -350,9 +351,9 @@ def test_verification_reports_an_identifier_left_behind(
     assert ("preferences.delivery", "payload", "external_id") in found
     assert "alice-1" not in json.dumps(request.verification)
 
-    monkeypatch.setattr(erasure, "_erase_entry", original)
+    monkeypatch.setattr(targets, "erase_entry", original)
     with django_capture_on_commit_callbacks(execute=True):
-        assert erasure.erasure_step_retry(request_id=request.pk, actor=_staff()) > 1
+        assert erasure.erasure_retry(request_id=request.pk, actor=_staff()) > 1
     request = drive(request, django_capture_on_commit_callbacks)
     assert request.status == "done" and request.verification["clean"]
 
@@ -532,9 +533,9 @@ def test_a_transform_in_python_runs_once_per_value(people):
     entry = catalog.entry("preferences.delivery")
     ids = {"public_id": str(alice.public_id)}
     rows = Delivery.objects.filter(subject=alice).count()
-    assert erasure._erase_entry(entry, ids) == (rows, ["payload", "last_error"])
+    assert targets.erase_entry(entry, ids) == (rows, ["payload", "last_error"])
     pseudonyms = set(Delivery.objects.filter(subject=alice).values_list("last_error", flat=True))
     assert len(pseudonyms) == 1 and pseudonyms.pop().startswith("pseu_")
-    assert erasure._erase_entry(entry, ids) == (0, [])  # nothing more to change
+    assert targets.erase_entry(entry, ids) == (0, [])  # nothing more to change
     assert set(Delivery.objects.filter(subject=bob).values_list("last_error", flat=True)) == {
         "refused: bob@example.org"}

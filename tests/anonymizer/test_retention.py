@@ -236,14 +236,14 @@ def test_external_rows_can_be_deleted_when_old(shop, shop_sql):
 
 def test_beat_runs_the_purge_every_interval():
     entry = settings.CELERY_BEAT_SCHEDULE["retention-purge"]
-    assert entry["task"] == "anonymizer.tasks.retention_purge"
+    assert entry["task"] == "anonymizer.retention_run"
     assert entry["schedule"] == settings.HUSH_RETENTION_INTERVAL == 24 * 3600
 
 
 def test_the_task_runs_retention(postgres, deliveries):
-    from anonymizer.tasks import retention_purge
+    from anonymizer.tasks import retention_run
 
-    summary = retention_purge.delay().get()
+    summary = retention_run.delay().get()
     assert summary["entries"]["preferences.delivery"]["deleted"] == 2
     assert _left(deliveries) == set(KEPT)
 

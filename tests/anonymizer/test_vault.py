@@ -54,7 +54,7 @@ def test_an_unknown_token_is_a_key_error(officer):
 
 
 def test_pseudonyms_use_a_key_derived_from_but_not_equal_to_the_digest_key(settings):
-    from preferences.crypto import email_digest
+    from common.crypto import email_digest
 
     assert pseudonym_key() != settings.HUSH_DIGEST_KEY.encode()
     pseudonym = field_apply("pseudonymise", "alice@example.com", kind="EMAIL")

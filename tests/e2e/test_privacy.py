@@ -14,9 +14,9 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
-from preferences import selectors
 from preferences.email import preferences_url
 from preferences.models import ConsentEvent
+from preferences.privacy import selectors as privacy_selectors
 
 
 def purpose_row(page, slug):
@@ -24,7 +24,8 @@ def purpose_row(page, slug):
 
 
 def granted(subject):
-    return {row["purpose"].slug: row["granted"] for row in selectors.purpose_states(subject)}
+    return {row["purpose"].slug: row["granted"]
+            for row in privacy_selectors.purpose_states(subject)}
 
 
 @pytest.fixture

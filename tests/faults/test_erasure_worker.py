@@ -6,9 +6,10 @@ import psycopg
 import pytest
 from django.db import connection
 
+from anonymizer.erasure import erasure_open
 from anonymizer.models import ErasureRequest, ErasureStep
-from preferences import selectors, services
-from preferences.crypto import email_digest
+from common.crypto import email_digest
+from preferences import selectors
 from preferences.models import ConsentEvent, Subject, Subscription, Suppression
 from tests.faults.conftest import wait_for
 
@@ -48,7 +49,7 @@ def _erased_everywhere(alice, bob, newsletter, receiver) -> None:
 def test_a_request_completes_on_the_worker(celery_cluster, webhook, receiver, newsletter,
                                            alice, bob, fault_report):
     cluster = celery_cluster(**ERASURE_ENV)
-    request = services.erasure_request(subject=alice, source="preference_center", actor=alice)
+    request = erasure_open(public_id=alice.public_id, source="preference_center", actor=alice)
     wait_for(lambda: _status(request) == "done", timeout=60, what="the erasure to complete")
     request.refresh_from_db()
     assert request.verification["clean"], cluster.logs()
@@ -67,7 +68,7 @@ def test_a_worker_killed_mid_step_leaves_nothing_half_done(celery_cluster, webho
     with psycopg.connect(url) as blocker:
         blocker.execute("SELECT id FROM preferences_subscription WHERE subject_id = %s "
                         "FOR UPDATE", [alice.pk])
-        request = services.erasure_request(subject=alice, source="preference_center",
+        request = erasure_open(public_id=alice.public_id, source="preference_center",
                                            actor=alice)
         step = wait_for(lambda: ErasureStep.objects.filter(
             request__pk=request.pk, target="preferences.subscription", status="running").first(),

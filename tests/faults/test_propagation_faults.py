@@ -18,8 +18,9 @@ import pytest
 from django.db import connection
 
 from audit.models import AuditEvent
-from preferences import services, webhooks
+from preferences import services
 from preferences.models import ConsentEvent, Delivery, Destination, Subject, Subscription, Topic
+from preferences.propagation import webhooks
 from tests.conftest import require_service
 from tests.faults.conftest import wait_for
 from tests.receiver import Receiver

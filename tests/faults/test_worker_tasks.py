@@ -5,7 +5,7 @@ import pytest
 import audit
 from audit.models import AuditEvent
 from audit.selectors import chain_verify
-from audit.tasks import seal_audit_trail
+from audit.tasks import chain_seal
 from tests.faults.conftest import wait_for
 
 pytestmark = pytest.mark.faults
@@ -34,7 +34,7 @@ def test_an_unknown_address_sends_nothing(worker, client, alice):
 def test_the_worker_seals_the_audit_trail(worker, alice):
     for i in range(50):
         audit.record(actor=audit.SYSTEM, action="test.sealed", details={"i": i})
-    seal_audit_trail.delay()
+    chain_seal.delay()
     wait_for(lambda: not AuditEvent.objects.filter(seq__isnull=True).exists(), timeout=20,
              what="the sealer")
     report = chain_verify()

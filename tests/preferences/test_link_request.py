@@ -54,10 +54,10 @@ def test_the_address_limit_applies_to_unknown_addresses_too(client, db, settings
 
 
 def test_the_task_never_carries_the_address(client, alice, monkeypatch):
-    from preferences import views
+    from preferences import tasks
 
     sent = []
-    monkeypatch.setattr(views.send_preference_link, "delay", lambda **kw: sent.append(kw))
+    monkeypatch.setattr(tasks.preference_link_send, "delay", lambda **kw: sent.append(kw))
     client.post("/p/", {"email": "alice@example.com"})
     assert sent == [{"email_digest": alice.email_digest}]
     assert "alice" not in repr(sent)

@@ -6,8 +6,8 @@ from django.utils import timezone
 
 import audit
 from audit.models import AuditEvent
+from common.crypto import email_digest
 from preferences import services
-from preferences.crypto import email_digest
 from preferences.models import ConsentEvent, Subject, Subscription
 
 

@@ -5,8 +5,8 @@ import pytest
 import audit
 from audit.models import AuditEvent
 from preferences import services
-from preferences.delivery import delivery_body
 from preferences.models import ConsentEvent, Delivery, Destination, Subscription
+from preferences.propagation.delivery import delivery_body
 from preferences.unsubscribe_sql import unsubscribe_in_one_statement
 
 IGNORED = {"id", "occurred_at", "created_at", "next_attempt_at", "queued_at", "key",

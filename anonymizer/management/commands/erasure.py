@@ -7,8 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 import audit
 from anonymizer import erasure
+from anonymizer.erasure.selectors import erasure_report
 from anonymizer.models import ErasureRequest
-from anonymizer.selectors import erasure_report
 
 
 def _request(ident: str) -> ErasureRequest:
@@ -110,7 +110,7 @@ class Command(BaseCommand):
 
     def _retry(self, *, id, **_):
         request = _request(id)
-        count = erasure.erasure_step_retry(request_id=request.pk, actor=audit.SYSTEM)
+        count = erasure.erasure_retry(request_id=request.pk, actor=audit.SYSTEM)
         if not count:
             raise CommandError(f"erasure {request.pk} is {request.status}: nothing to retry")
         self.stdout.write(f"put {count} steps back; erasure {request.pk} is running again")

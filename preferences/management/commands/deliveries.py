@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from preferences.delivery import deliveries_retry
 from preferences.models import Delivery
+from preferences.propagation.delivery import deliveries_retry
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from django.db import transaction
 
 import audit
 from preferences.models import Destination, EventType, Topic
-from preferences.selectors import destination_health
+from preferences.propagation.selectors import destination_health
 
 
 class Command(BaseCommand):

@@ -1,0 +1,2 @@
+"""The REST API's plumbing shared by every app's `api.py`: base view and strict
+serializer, one error shape, API-key authentication with scopes, schema extensions."""

@@ -1,0 +1,52 @@
+"""The base of every API view: strict input, a JSON parser that cannot be crashed by
+nesting, and the small lookups views share."""
+
+import re
+
+from rest_framework import parsers, serializers
+from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.views import APIView
+
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,64}")
+
+
+class StrictSerializer(serializers.Serializer):
+    """Rejects fields it does not know, so a typo never passes silently."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise ValidationError({name: ["unknown field"] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class JSONParser(parsers.JSONParser):
+    """JSON bodies; one nested too deeply for the decoder is a bad request, not a crash."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deeply") from None
+
+
+class BaseApi(APIView):
+    """Base of every API view (each also declares its `required_scopes`)."""
+
+    parser_classes = [JSONParser]
+
+
+def by_slug(model, slugs: set[str], *, field: str, noun: str) -> dict:
+    """The rows named by slug; any slug that names none is a 400 on `field`."""
+    found = {row.slug: row for row in model.objects.filter(slug__in=slugs)}
+    unknown = sorted(slugs - set(found))
+    if unknown:
+        raise ValidationError({field: [f"unknown {noun}: {', '.join(unknown)}"]})
+    return found
+
+
+def can_read(request) -> bool:
+    """Whether the key may learn a subject's state. A write-only key may change
+    consent but must not learn whether an address was already known."""
+    return request.auth.has_scopes(("subjects:read",))

@@ -1,0 +1,220 @@
+"""The privacy API: a subject's purposes, their access request ("download my data"),
+and capture opt-out in flight: `POST /api/v1/events` (ingest) and the consent step
+`POST /api/v1/scrub` runs before scrubbing (`consent_filter`).
+
+Nothing an event carries is stored: the decision reads the (cached) consent state,
+and a dropped or reduced event leaves only a counter per purpose and reason.
+"""
+
+from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from anonymizer.core.events import scrub_event
+from common.api.base import SLUG, BaseApi, StrictSerializer, by_slug, can_read
+from common.api.errors import error_responses
+from preferences.api import subject_or_404
+from preferences.models import Purpose, Source
+from preferences.privacy import capture, exports
+from preferences.privacy.selectors import purpose_states
+from preferences.privacy.services import purpose_set
+
+MAX_EVENTS = 1000
+ENVIRONMENT_HEADER = "X-Hush-Environment"
+
+
+def environment_of(request) -> str:
+    return request.headers.get(ENVIRONMENT_HEADER, "")[:32]
+
+
+def consent_filter(request, events: list, scrub, *, required: bool = False):
+    """Decide every event that names a subject and scrub what is kept.
+
+    Returns (events, decisions): a dropped event is None in `events`, a reduced one
+    its aggregate form; `decisions` is None when no event named a subject (and
+    `required` is false), so a plain scrub answers exactly as before.
+    """
+    if required:
+        bad = [i for i, e in enumerate(events) if not capture.names_subject(e)]
+        if bad:
+            raise ValidationError({"events": [f"event {bad[0]} names no subject: each event "
+                                              "is an object with a subject and a purpose "
+                                              "or type"]})
+    try:
+        decisions = capture.decide(events, environment=environment_of(request))
+    except capture.UnknownPurpose as exc:
+        raise ValidationError({"events": [str(exc)]}) from None
+    except capture.BadEvent as exc:
+        raise ValidationError({"events": [str(exc)]}) from None
+    if all(d is None for d in decisions):
+        return [scrub(e) for e in events], None
+    out, answers = [], []
+    for event, decision in zip(events, decisions, strict=True):
+        if decision is None:
+            out.append(scrub(event))
+            answers.append({"outcome": capture.KEPT, "reason": "no_subject", "purpose": None})
+            continue
+        answers.append(decision.answer)
+        if decision.outcome == capture.KEPT:
+            out.append(scrub(event))
+        elif decision.outcome == capture.REDUCED:
+            out.append(scrub(capture.reduce(event, decision)))
+        else:
+            out.append(None)
+    return out, answers
+
+
+@extend_schema_serializer(component_name="CaptureDecision")
+class DecisionSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=[capture.KEPT, capture.REDUCED, capture.DROPPED])
+    reason = serializers.CharField(help_text="opted_in, default_on, opted_out, not_opted_in, "
+                                             "unknown_subject, pending_confirmation, rule_keep, "
+                                             "rule_drop, no_subject")
+    purpose = serializers.CharField(allow_null=True)
+
+
+class EventsIngestApi(BaseApi):
+    required_scopes = ("events:ingest",)
+
+    @extend_schema_serializer(component_name="EventsIngestInput")
+    class InputSerializer(StrictSerializer):
+        events = serializers.ListField(
+            child=serializers.DictField(), min_length=1, max_length=MAX_EVENTS,
+            help_text="Objects, each naming a subject ({\"subject\": {\"id\" | \"external_id\" "
+                      "| \"email\": ...}}) and a \"purpose\" or a \"type\" mapped to one by a "
+                      "capture rule; optional \"environment\".")
+
+    @extend_schema_serializer(component_name="EventsIngestOutput")
+    class OutputSerializer(serializers.Serializer):
+        events = serializers.ListField(
+            child=serializers.JSONField(allow_null=True),
+            help_text="In order: the event scrubbed (kept), its aggregate form (reduced) or "
+                      "null (dropped).")
+        decisions = DecisionSerializer(many=True)
+
+    @extend_schema(
+        operation_id="events_ingest",
+        summary="Enforce capture opt-outs on a batch of events",
+        description="Each event is kept (scrubbed of personal data), reduced to a "
+                    "pseudonymous aggregate or dropped, by the subject's choice for the "
+                    "event's purpose and the capture rules. Only a counter per purpose and "
+                    "reason is kept of what is not kept.",
+        parameters=[OpenApiParameter(ENVIRONMENT_HEADER, str, OpenApiParameter.HEADER,
+                                     required=False,
+                                     description="the environment (e.g. production); an "
+                                                 "event's own `environment` field wins")],
+        request=InputSerializer,
+        responses={200: OutputSerializer, **error_responses()},
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        events, decisions = consent_filter(request, data.validated_data["events"],
+                                           scrub_event, required=True)
+        return Response({"events": events, "decisions": decisions})
+
+
+class PurposeStateSerializer(serializers.Serializer):
+    slug = serializers.CharField(source="purpose.slug")
+    name = serializers.CharField(source="purpose.name")
+    legal_basis = serializers.CharField(source="purpose.legal_basis")
+    is_sale_or_sharing = serializers.BooleanField(source="purpose.is_sale_or_sharing")
+    granted = serializers.BooleanField()
+    source = serializers.CharField(help_text="where the choice came from; \"default\" if the "
+                                             "subject never chose (their jurisdiction's "
+                                             "default)")
+    version = serializers.IntegerField(allow_null=True,
+                                       help_text="the wording version the choice was made on")
+    current_version = serializers.IntegerField(source="purpose.version")
+
+
+class SubjectPurposesApi(BaseApi):
+    """GET needs subjects:read, PATCH subjects:write."""
+
+    @property
+    def required_scopes(self):
+        return ("subjects:write",) if self.request.method == "PATCH" else ("subjects:read",)
+
+    @extend_schema_serializer(component_name="SubjectPurposesInput")
+    class InputSerializer(StrictSerializer):
+        purposes = serializers.DictField(child=serializers.BooleanField(), allow_empty=False,
+                                         help_text="purpose slug -> granted")
+
+        def validate_purposes(self, value):
+            if len(value) > 100:
+                raise ValidationError("at most 100 purposes")
+            bad = sorted(slug for slug in value if not SLUG.fullmatch(slug))
+            if bad:
+                raise ValidationError(f"not a purpose slug: {', '.join(map(repr, bad))}")
+            return value
+
+    @extend_schema_serializer(component_name="SubjectPurposesOutput")
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.UUIDField()
+        purposes = PurposeStateSerializer(many=True, required=False)
+        changed = serializers.ListField(child=serializers.CharField(), required=False,
+                                        help_text="slugs whose state changed; only for a key "
+                                                  "that also holds subjects:read")
+
+    @extend_schema(operation_id="subject_purposes_read",
+                   summary="Read a subject's purposes (privacy choices)",
+                   responses={200: OutputSerializer, **error_responses(404)})
+    def get(self, request, subject_id):
+        subject = subject_or_404(subject_id)
+        states = purpose_states(subject)
+        return Response(self.OutputSerializer({"id": subject.public_id,
+                                               "purposes": states}).data)
+
+    @extend_schema(operation_id="subject_purposes_change",
+                   summary="Change a subject's purposes (all or none)",
+                   request=InputSerializer,
+                   responses={200: OutputSerializer, **error_responses(404)})
+    def patch(self, request, subject_id):
+        subject = subject_or_404(subject_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        wanted = data.validated_data["purposes"]
+        purposes = by_slug(Purpose, set(wanted), field="purposes", noun="purpose")
+        changed = []
+        with transaction.atomic():
+            for slug, granted in wanted.items():
+                if purpose_set(subject=subject, purpose=purposes[slug],
+                                        granted=granted, source=Source.API,
+                                        actor=request.auth):
+                    changed.append(slug)
+        out = {"id": subject.public_id}
+        if can_read(request):
+            out["changed"] = changed
+            out["purposes"] = purpose_states(subject)
+        return Response(self.OutputSerializer(out).data)
+
+
+class SubjectExportApi(BaseApi):
+    """An access request: the subject is emailed a link to everything Hush and the
+    catalogued company databases hold on them."""
+
+    required_scopes = ("erasure",)
+
+    @extend_schema_serializer(component_name="SubjectExportOutput")
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.UUIDField()
+        export = serializers.UUIDField(help_text="the request's id")
+        status = serializers.CharField()
+        requested_at = serializers.DateTimeField()
+
+    @extend_schema(operation_id="subjects_export",
+                   summary="Access request: email the subject a download of their data",
+                   request=None,
+                   responses={202: OutputSerializer, **error_responses(404)})
+    def post(self, request, subject_id):
+        subject = subject_or_404(subject_id)
+        if not subject.email:
+            raise ValidationError({"subject": ["the subject has no email to send the link to"]})
+        export = exports.export_request(subject=subject, source=Source.API,
+                                        actor=request.auth)
+        export.refresh_from_db()
+        return Response(self.OutputSerializer({
+            "id": subject.public_id, "export": export.key, "status": export.status,
+            "requested_at": export.requested_at}).data, status=status.HTTP_202_ACCEPTED)
