@@ -22,8 +22,9 @@ run: install
 test: install lint deploy-check
 	$(PY) -m pytest
 
-lint:
+lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 # Production settings, with generated secrets, must pass Django's deployment checks.
 deploy-check: install

@@ -1,4 +1,7 @@
+import pgtrigger
 from django.db import models
+
+from common.triggers import append_only
 
 
 class AuditQuerySet(models.QuerySet):
@@ -21,6 +24,10 @@ class AuditEvent(models.Model):
     for the chain; the sealer then numbers them in insertion order and chains each
     hash over the previous one. Details must not hold personal data: subjects are
     named by their opaque id.
+
+    Append-only twice over: the ORM refuses updates and deletes (`AuditQuerySet`, `save`,
+    `delete`), and on PostgreSQL the triggers in `Meta.triggers` refuse UPDATE, DELETE
+    and TRUNCATE, but for the sealer's stamp on an unsealed row.
     """
 
     class ActorType(models.TextChoices):
@@ -54,6 +61,21 @@ class AuditEvent(models.Model):
             models.Index(fields=["occurred_at", "id"], name="audit_time"),
             # The sealer's work list: unsealed rows in insertion order.
             models.Index(fields=["id"], name="audit_unsealed", condition=models.Q(seq=None)),
+        ]
+        triggers = [
+            # The one update allowed: an unsealed row gets its seq and hashes, nothing else.
+            append_only(
+                name="audit_event_no_update", operation=pgtrigger.Update, what="audit events",
+                condition=pgtrigger.Condition(
+                    "NOT (OLD.seq IS NULL AND NEW.seq IS NOT NULL) OR "
+                    "(OLD.id, OLD.occurred_at, OLD.actor_type, OLD.actor_id, OLD.action, "
+                    "OLD.target_type, OLD.target_id, OLD.details) IS DISTINCT FROM "
+                    "(NEW.id, NEW.occurred_at, NEW.actor_type, NEW.actor_id, NEW.action, "
+                    "NEW.target_type, NEW.target_id, NEW.details)")),
+            append_only(name="audit_event_no_delete", operation=pgtrigger.Delete,
+                        what="audit events"),
+            append_only(name="audit_event_no_truncate", operation=pgtrigger.Truncate,
+                        what="audit events"),
         ]
 
     def __str__(self):

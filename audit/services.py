@@ -6,7 +6,7 @@ import json
 from django.db import connection, transaction
 from django.utils import timezone
 
-import anonymizer
+from anonymizer.core.detect import detect
 from audit.models import AuditEvent, ChainHead
 
 SEAL_BATCH = 5000
@@ -57,7 +57,7 @@ def _check_no_pii(details: dict) -> None:
                 stack.append(inner)
         elif isinstance(value, list | tuple):
             stack.extend(value)
-        elif isinstance(value, str) and (found := anonymizer.detect(value)):
+        elif isinstance(value, str) and (found := detect(value)):
             raise ValueError(f"audit details may not carry personal data ({found[0].kind})")
 
 

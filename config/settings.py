@@ -108,6 +108,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    # Append-only tables declare their PostgreSQL triggers in their models (Meta.triggers).
+    "pgtrigger",
     "audit",
     "preferences",
     "anonymizer",

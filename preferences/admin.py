@@ -35,6 +35,9 @@ class SubjectAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False  # changes go through services so they are recorded
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # a subject leaves through erasure, which records what left
+
 
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):

@@ -1,11 +1,13 @@
 import uuid
 
+import pgtrigger
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey
 
 from common.fields import EncryptedTextField
+from common.triggers import append_only, deletion_allowed
 
 
 class Source(models.TextChoices):
@@ -125,7 +127,14 @@ class ConsentEventQuerySet(models.QuerySet):
 
 
 class ConsentEvent(models.Model):
-    """One change of consent, appended and never edited: the subject's history."""
+    """One change of consent, appended and never edited: the subject's history.
+
+    Append-only: the ORM refuses updates (`ConsentEventQuerySet`, `save`), and on
+    PostgreSQL the triggers in `Meta.triggers` refuse UPDATE and TRUNCATE, and DELETE
+    but for the two deletions the product makes on purpose, each under
+    `ConsentEvent.deletion_allowed()`: a subject's erasure and the purge of a sign-up
+    never confirmed.
+    """
 
     class Kind(models.TextChoices):
         SUBSCRIPTION = "subscription", _("Topic")
@@ -150,6 +159,14 @@ class ConsentEvent(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["subject", "-occurred_at"])]
+        triggers = [
+            append_only(name="consent_event_no_update", operation=pgtrigger.Update,
+                        what="consent events"),
+            append_only(name="consent_event_no_delete", operation=pgtrigger.Delete,
+                        what="consent events"),
+            append_only(name="consent_event_no_truncate", operation=pgtrigger.Truncate,
+                        what="consent events"),
+        ]
 
     def __str__(self):
         return f"{self.kind} {self.old_status}->{self.new_status} ({self.source})"
@@ -158,6 +175,12 @@ class ConsentEvent(models.Model):
         if not self._state.adding:
             raise PermissionError("consent events are append-only")
         super().save(*args, **kwargs)
+
+    @classmethod
+    def deletion_allowed(cls):
+        """The way past the delete trigger, for a subject's erasure and the purge of an
+        unconfirmed sign-up only (a context manager; a no-op off PostgreSQL)."""
+        return deletion_allowed(cls)
 
 
 class Purpose(models.Model):

@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import is_ratelimited
 
-from anonymizer.erasure.requests import erasure_open
 from anonymizer.models import ErasureRequest
+from anonymizer.services import erasure_open
 from common.crypto import email_digest
 from common.tasks import task_send
 from preferences import selectors, services

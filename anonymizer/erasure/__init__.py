@@ -20,7 +20,7 @@ longer hold (the email) is kept encrypted on the request until then.
 """
 
 from anonymizer.erasure.planning import erasure_plan, erasure_targets
-from anonymizer.erasure.requests import NotFound, erasure_open, erasure_request_for, identifiers_of
+from anonymizer.erasure.requests import NotFound, erasure_request_for, identifiers_of
 from anonymizer.erasure.steps import (
     erasure_advance,
     erasure_retry,
@@ -30,6 +30,7 @@ from anonymizer.erasure.steps import (
 )
 from anonymizer.erasure.targets import StepError
 from anonymizer.erasure.verification import erasure_verify
+from anonymizer.services import erasure_open
 
 __all__ = ["NotFound", "StepError", "erasure_advance", "erasure_open", "erasure_plan",
            "erasure_request_for", "erasure_retry", "erasure_run", "erasure_step_run",

@@ -1,5 +1,6 @@
-"""Asking for an erasure: a request named by public id, email or external id, opened
-once while open, and queued after commit; and what names the request's subject."""
+"""Who an erasure request names: the subject behind a public id, an email or an
+external id (or a stable opaque id for one Hush does not know), and the identifiers
+verification searches for."""
 
 from __future__ import annotations
 
@@ -9,12 +10,10 @@ import json
 import uuid
 
 from django.conf import settings
-from django.db import transaction
 
-import audit
 from anonymizer.models import ErasureRequest, ErasureStep
+from anonymizer.services import erasure_open
 from common.crypto import email_digest, normalise_email
-from common.tasks import task_send
 from preferences.models import Subject
 
 Status = ErasureStep.Status
@@ -31,36 +30,6 @@ def _phantom_id(kind: str, value: str) -> uuid.UUID:
     mac = hmac.new(settings.HUSH_DIGEST_KEY.encode(), f"erasure:{kind}:{value}".encode(),
                    hashlib.sha256).digest()
     return uuid.UUID(bytes=mac[:16], version=4)
-
-
-def erasure_open(*, public_id: uuid.UUID, source: str, actor,
-                 identifiers: dict | None = None, per_requester: bool = False
-                 ) -> ErasureRequest:
-    """Record the request (idempotent while one is open) and queue it after commit.
-
-    `per_requester`: only a request this same requester opened counts, so the
-    answer never shows that someone else (the subject, staff) asked already.
-    """
-    by_type, by_id = audit.actor_of(actor)
-    with transaction.atomic():
-        open_requests = ErasureRequest.objects.select_for_update().filter(
-            subject_public_id=public_id,
-            status__in=[RequestStatus.PENDING, RequestStatus.RUNNING],
-        )
-        if per_requester:
-            open_requests = open_requests.filter(requested_by_type=by_type,
-                                                 requested_by_id=by_id)
-        open_request = open_requests.first()
-        if open_request:
-            return open_request
-        request = ErasureRequest.objects.create(
-            subject_public_id=public_id, source=source, requested_by_type=by_type,
-            requested_by_id=by_id,
-            identifiers=json.dumps(identifiers) if identifiers else None)
-        audit.record(actor=actor, action="erasure.requested", target=request,
-                     details={"subject": str(public_id), "source": source})
-        transaction.on_commit(lambda: request_queue(request.pk))
-    return request
 
 
 def erasure_request_for(*, actor, source: str, public_id: uuid.UUID | None = None,
@@ -96,14 +65,6 @@ def erasure_request_for(*, actor, source: str, public_id: uuid.UUID | None = Non
                         identifiers={"external_id": external_id}, **common)
 
 
-def request_queue(request_id: int) -> None:
-    """Queue the request's run (plan if needed, then move on): call after commit."""
-    task_send("anonymizer.erasure_run", request_id)
-
-
-def step_queue(step_id: int) -> None:
-    """Queue one step: call after commit."""
-    task_send("anonymizer.erasure_step_run", step_id)
 
 
 def identifiers_of(request: ErasureRequest) -> dict:

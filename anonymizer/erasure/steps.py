@@ -13,10 +13,10 @@ from django.utils import timezone
 
 import audit
 from anonymizer.erasure.planning import erasure_plan
-from anonymizer.erasure.requests import request_queue, step_queue
 from anonymizer.erasure.targets import StepError, Waiting, step_erase
 from anonymizer.erasure.verification import erasure_finish
 from anonymizer.models import ErasureRequest, ErasureStep
+from anonymizer.services import request_queue, step_queue
 from preferences.propagation.delivery import deliveries_retry
 
 Status = ErasureStep.Status

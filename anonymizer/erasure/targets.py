@@ -16,6 +16,7 @@ from anonymizer.erasure.requests import identifiers_of
 from anonymizer.external import external_connection, external_erase, subject_where, table_sql
 from anonymizer.models import ErasureRequest, ErasureStep
 from anonymizer.policies import field_apply
+from common.triggers import deletion_allowed
 from preferences.models import Delivery, Subject, Suppression
 from preferences.privacy import consent_cache
 
@@ -58,7 +59,8 @@ def erase_entry(entry, ids: dict) -> tuple[int, list[str]]:
     rows = entry.model._base_manager.filter(**{entry.subject: value})
     erased = [f for f in entry.fields if f.erase is not None]
     if entry.erase_rows or any(f.erase == "delete" for f in erased):
-        _, per_model = rows.delete()
+        with deletion_allowed(entry.model):  # erasure may delete append-only rows
+            _, per_model = rows.delete()
         return per_model.get(entry.model._meta.label, 0), []
     return _transform_rows(entry.model, rows, erased)
 

@@ -17,7 +17,8 @@ import time
 from common.tasks import task_send, tasks_eager
 
 log = logging.getLogger(__name__)
-DELIVERY_TASK, BATCH_TASK = "preferences.delivery_run", "preferences.deliveries_run"
+DELIVERY_TASK = "preferences.delivery_run"  # one delivery (and the embedded mode)
+BATCH_TASK = "preferences.deliveries_run"  # what the relay thread publishes
 
 LINGER = 0.05  # seconds to gather more ids before publishing a batch
 MAX_BATCH = 200

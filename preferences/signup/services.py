@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 import audit
-from preferences.models import Source, Subject, Subscription
+from preferences.models import ConsentEvent, Source, Subject, Subscription
 from preferences.services import subscription_set
 from preferences.tokens import make_confirmation_token
 
@@ -63,7 +63,8 @@ def unconfirmed_purge(*, now: datetime | None = None) -> dict:
             if Subject.objects.filter(pk=subject.pk, pending_since__lt=cutoff).exists():
                 audit.record(actor=audit.SYSTEM, action="subject.purged_unconfirmed",
                              target=subject)
-                Subject.objects.filter(pk=subject.pk).delete()
+                with ConsentEvent.deletion_allowed():  # its history goes with it
+                    Subject.objects.filter(pk=subject.pk).delete()
                 subjects += 1
     stale = Subscription.objects.filter(status=Status.PENDING, updated_at__lt=cutoff)
     subscriptions, _ = stale.delete()
