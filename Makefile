@@ -20,7 +20,8 @@ run: install
 	HUSH_DEV=1 $(PY) manage.py runserver 127.0.0.1:8000
 
 test: install lint deploy-check
-	$(PY) -m pytest
+	$(PY) -m pytest --cov --cov-report=
+	@echo "coverage: $$($(PY) -m coverage report --format=total)% of lines and branches (the table: $(PY) -m coverage report)"
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -3,7 +3,6 @@ per operation, nested input/output serializers."""
 
 import uuid
 
-from django.db import transaction
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -170,16 +169,11 @@ class SubscriptionsChangeApi(BaseApi):
         data.is_valid(raise_exception=True)
         changes = data.validated_data["changes"]
         topics = by_slug(Topic, {c["topic"] for c in changes}, field="changes", noun="topic")
-        changed = []
         try:
-            with transaction.atomic():
-                for change in changes:
-                    if services.subscription_set(
-                        subject=subject, topic=topics[change["topic"]], status=change["status"],
-                        paused_until=change.get("paused_until"), source=Source.API,
-                        actor=request.auth,
-                    ):
-                        changed.append(change["topic"])
+            changed = services.subscriptions_change(
+                subject=subject, source=Source.API, actor=request.auth,
+                changes=[services.TopicChange(topics[c["topic"]], c["status"],
+                                              c.get("paused_until")) for c in changes])
         except ValueError as exc:
             raise ValidationError({"changes": [str(exc)]}) from None
         out = {"id": subject.public_id, "changed": changed}

@@ -1,3 +1,12 @@
+"""The preferences app's models: subjects, topics, subscriptions and their history,
+feedback, the suppression list and API keys; purposes, consent and capture rules,
+exports (`privacy/`); destinations and deliveries (`propagation/`).
+
+All in this one module, as django-allauth's mfa keeps its: one Django app, one
+migrations history, and the sub-packages hold the code that uses them. That is why
+it runs past 400 lines; each model is short and says why it exists.
+"""
+
 import uuid
 
 import pgtrigger

@@ -128,3 +128,10 @@ def _sendable(topic, digests: list[str], hex_ids: list[str]) -> list[tuple]:
     suppressed = set(Suppression.objects.filter(email_digest__in=[d for _, d in rows if d])
                      .values_list("email_digest", flat=True))
     return [(public_id, digest) for public_id, digest in rows if digest not in suppressed]
+
+
+def unsubscribes_since(when) -> int:
+    """Consent events that took someone off a topic, or off everything, since `when`."""
+    left = (Q(new_status=Status.UNSUBSCRIBED, kind=ConsentEvent.Kind.SUBSCRIPTION)
+            | Q(kind=ConsentEvent.Kind.UNSUBSCRIBE_ALL))
+    return ConsentEvent.objects.filter(left, occurred_at__gte=when).count()

@@ -7,6 +7,7 @@ Propagation (the outbox) joins these same transactions: see `_record_change`.
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -139,6 +140,25 @@ def subscription_set(
             actor=actor,
         )
     return True
+
+
+class TopicChange(NamedTuple):
+    topic: Topic
+    status: str
+    paused_until: datetime | None = None
+
+
+def subscriptions_change(*, subject: Subject, changes: list[TopicChange], source: str,
+                         actor) -> list[str]:
+    """Several topics at once, all or none (a bad change undoes the others); returns
+    the slugs of the topics whose state changed, in the order given."""
+    changed = []
+    with transaction.atomic():
+        for change in changes:
+            if subscription_set(subject=subject, topic=change.topic, status=change.status,
+                                paused_until=change.paused_until, source=source, actor=actor):
+                changed.append(change.topic.slug)
+    return changed
 
 
 def subscription_pause(*, subject: Subject, topic: Topic, weeks: int, source: str, actor) -> bool:

@@ -48,3 +48,21 @@ def erasure_report(request: ErasureRequest, *, details: bool = True) -> dict:
     if not details:
         del report["subject"]
     return report
+
+
+RequestStatus = ErasureRequest.Status
+OPEN = (RequestStatus.PENDING, RequestStatus.RUNNING)
+
+
+def erasures_counts() -> dict:
+    """Requests still running (or waiting to start), and requests that failed."""
+    return {"running": ErasureRequest.objects.filter(status__in=OPEN).count(),
+            "failed": ErasureRequest.objects.filter(status=RequestStatus.FAILED).count()}
+
+
+def erasures_list(*, status: str = ""):
+    """Requests newest first, of one status if `status` is one (else all)."""
+    rows = ErasureRequest.objects.order_by("-requested_at", "-id")
+    if status in RequestStatus.values:
+        rows = rows.filter(status=status)
+    return rows.only("pk", "key", "status", "source", "requested_at", "finished_at")

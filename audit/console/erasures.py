@@ -14,24 +14,18 @@ from django.views.decorators.http import require_POST
 import audit
 from anonymizer import erasure as erasures
 from anonymizer.catalog import entries, reviewed
-from anonymizer.erasure.selectors import erasure_progress, erasure_report
+from anonymizer.erasure.selectors import OPEN, erasure_progress, erasure_report, erasures_list
 from anonymizer.models import ErasureRequest, PiiAuditRun
 from audit.console.access import role_required
 from audit.models import AuditEvent
-
-STATUSES = ("pending", "running", "done", "failed")
 
 
 @role_required("view_erasures")
 def erasure_list(request):
     status = request.GET.get("status", "")
-    rows = ErasureRequest.objects.order_by("-requested_at", "-id")
-    if status in STATUSES:
-        rows = rows.filter(status=status)
-    page = Paginator(rows.only("pk", "key", "status", "source", "requested_at", "finished_at"),
-                     50).get_page(request.GET.get("page"))
+    page = Paginator(erasures_list(status=status), 50).get_page(request.GET.get("page"))
     return render(request, "console/erasures.html", {
-        "page": page, "status": status, "statuses": STATUSES,
+        "page": page, "status": status, "statuses": ErasureRequest.Status.values,
         "rows": [(r, erasure_progress(r)) for r in page],
     })
 
@@ -59,8 +53,8 @@ def erasure_detail(request, pk):
     return render(request, "console/erasure.html", {
         "erasure": erasure, "report": report, "progress": progress,
         "percent": round(100 * progress["done"] / progress["total"]) if progress["total"] else 0,
-        "running": erasure.status in ("pending", "running"),
-        "can_retry": erasure.status == "failed"
+        "running": erasure.status in OPEN,
+        "can_retry": erasure.status == ErasureRequest.Status.FAILED
         and request.user.has_perm("audit.manage_erasures"),
     })
 

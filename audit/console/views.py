@@ -12,16 +12,27 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 import audit
-from anonymizer.models import ErasureRequest, PiiAuditRun
+from anonymizer.erasure.selectors import erasures_counts
+from anonymizer.models import PiiAuditRun
 from audit.console.access import role_required
 from audit.console.forms import AuditFilterForm, SubjectLookupForm
 from audit.selectors import chain_status, chain_verify, events_iter, events_page
 from audit.services import chain_seal
 from common.tasks import task_send_on_commit
-from preferences.models import ConsentEvent, Delivery, Destination, Subject
+from preferences.models import Destination, Subject
 from preferences.propagation import delivery
-from preferences.propagation.selectors import destination_health
-from preferences.selectors import consent_history, subject_by_email, subject_subscriptions
+from preferences.propagation.selectors import (
+    deliveries_counts,
+    deliveries_failed,
+    deliveries_open,
+    destinations_health,
+)
+from preferences.selectors import (
+    consent_history,
+    subject_by_email,
+    subject_subscriptions,
+    unsubscribes_since,
+)
 
 
 def _day_start(now):
@@ -33,17 +44,15 @@ def overview(request):
     now = timezone.now()
     today = _day_start(now)
     week = today - timedelta(days=today.weekday())
-    left = ConsentEvent.objects.filter(new_status="unsubscribed") | ConsentEvent.objects.filter(
-        kind=ConsentEvent.Kind.UNSUBSCRIBE_ALL)
+    deliveries, erasures = deliveries_counts(), erasures_counts()
     context = {
-        "unsubscribes_today": left.filter(occurred_at__gte=today).count(),
-        "unsubscribes_week": left.filter(occurred_at__gte=week).count(),
-        "deliveries_pending": Delivery.objects.filter(status__in=["pending", "in_flight"]).count(),
-        "deliveries_failed": Delivery.objects.filter(status="failed").count(),
+        "unsubscribes_today": unsubscribes_since(today),
+        "unsubscribes_week": unsubscribes_since(week),
+        "deliveries_pending": deliveries["pending"],
+        "deliveries_failed": deliveries["failed"],
         "chain": chain_status(),
-        "erasures_running": ErasureRequest.objects.filter(
-            status__in=["pending", "running"]).count(),
-        "erasures_failed": ErasureRequest.objects.filter(status="failed").count(),
+        "erasures_running": erasures["running"],
+        "erasures_failed": erasures["failed"],
         "pii_audit": PiiAuditRun.objects.order_by("-started_at", "-id").first(),
     }
     return render(request, "console/overview.html", context)
@@ -111,14 +120,9 @@ def audit_verify(request):
 
 @role_required("view_deliveries")
 def deliveries(request):
-    destinations = [(d, destination_health(d)) for d in Destination.objects.order_by("name")]
-    columns = ("id", "destination__name", "event_type", "status", "attempts", "last_status_code",
-               "last_error", "created_at", "next_attempt_at")
-    pending = (Delivery.objects.filter(status__in=["pending", "in_flight"])
-               .order_by("id").values(*columns)[:50])
-    failed = Delivery.objects.filter(status="failed").order_by("-id").values(*columns)[:50]
     return render(request, "console/deliveries.html", {
-        "destinations": destinations, "pending": pending, "failed": failed,
+        "destinations": destinations_health(), "pending": deliveries_open(),
+        "failed": deliveries_failed(),
         "can_manage": request.user.has_perm("audit.manage_deliveries"),
     })
 

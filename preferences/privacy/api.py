@@ -6,7 +6,6 @@ Nothing an event carries is stored: the decision reads the (cached) consent stat
 and a dropped or reduced event leaves only a counter per purpose and reason.
 """
 
-from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -19,7 +18,7 @@ from preferences.api import subject_or_404
 from preferences.models import Purpose, Source
 from preferences.privacy import capture, exports
 from preferences.privacy.selectors import purpose_states
-from preferences.privacy.services import purpose_set
+from preferences.privacy.services import purposes_change
 
 MAX_EVENTS = 1000
 ENVIRONMENT_HEADER = "X-Hush-Environment"
@@ -177,13 +176,8 @@ class SubjectPurposesApi(BaseApi):
         data.is_valid(raise_exception=True)
         wanted = data.validated_data["purposes"]
         purposes = by_slug(Purpose, set(wanted), field="purposes", noun="purpose")
-        changed = []
-        with transaction.atomic():
-            for slug, granted in wanted.items():
-                if purpose_set(subject=subject, purpose=purposes[slug],
-                                        granted=granted, source=Source.API,
-                                        actor=request.auth):
-                    changed.append(slug)
+        changed = purposes_change(subject=subject, source=Source.API, actor=request.auth,
+                                  choices={purposes[slug]: on for slug, on in wanted.items()})
         out = {"id": subject.public_id}
         if can_read(request):
             out["changed"] = changed

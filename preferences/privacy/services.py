@@ -67,6 +67,19 @@ def purpose_set(*, subject: Subject, purpose: Purpose, granted: bool, source: st
     return True
 
 
+def purposes_change(*, subject: Subject, choices: dict[Purpose, bool], source: str,
+                    actor) -> list[str]:
+    """Several purposes at once, all or none; returns the slugs whose state changed, in
+    the order given."""
+    changed = []
+    with transaction.atomic():
+        for purpose, granted in choices.items():
+            if purpose_set(subject=subject, purpose=purpose, granted=granted, source=source,
+                           actor=actor):
+                changed.append(purpose.slug)
+    return changed
+
+
 def purposes_all_off(*, subject: Subject, source: str, actor,
                      only_sale_or_sharing: bool = False) -> list[str]:
     """Turn off every purpose that is on (or only those that sell or share);
@@ -74,13 +87,8 @@ def purposes_all_off(*, subject: Subject, source: str, actor,
     purposes = Purpose.objects.all()
     if only_sale_or_sharing:
         purposes = purposes.filter(is_sale_or_sharing=True)
-    changed = []
-    with transaction.atomic():
-        for purpose in purposes:
-            if purpose_set(subject=subject, purpose=purpose, granted=False, source=source,
-                           actor=actor):
-                changed.append(purpose.slug)
-    return changed
+    return purposes_change(subject=subject, choices=dict.fromkeys(purposes, False),
+                           source=source, actor=actor)
 
 
 def purposes_apply_gpc(*, subject: Subject) -> list[str]:
