@@ -8,8 +8,10 @@ import base64
 import binascii
 import os
 import re
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import load_der_public_key, load_pem_public_key
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -124,3 +126,44 @@ def env_database_urls(name: str) -> dict[str, str]:
                 f"{name}: {label!r} must be a postgres://user@host:port/dbname URL")
         urls[label] = url
     return urls
+
+
+def env_ec_public_key(name: str) -> str:
+    """An elliptic-curve public key (SendGrid's webhook key): base64 DER as the provider
+    shows it, or PEM. Empty when unset."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return ""
+    try:
+        if raw.startswith("-----BEGIN"):
+            key = load_pem_public_key(raw.encode())
+        else:
+            key = load_der_public_key(base64.b64decode(raw, validate=True))
+    except (ValueError, binascii.Error, TypeError):
+        raise ImproperlyConfigured(f"{name} is not a public key (base64 DER or PEM)") from None
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        raise ImproperlyConfigured(f"{name} must be an elliptic-curve (ECDSA) public key")
+    return raw
+
+
+def env_imap_url(name: str) -> dict | None:
+    """`imaps://user:password@host[:port]/MAILBOX` (or imap:// on a loopback host only):
+    the parts, percent-decoded. None when unset."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    try:
+        port = parts.port
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} has a malformed port") from None
+    if parts.scheme not in ("imaps", "imap") or not parts.hostname or not parts.username \
+            or parts.password is None:
+        raise ImproperlyConfigured(f"{name} must be imaps://user:password@host/MAILBOX")
+    if parts.scheme == "imap" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise ImproperlyConfigured(f"{name}: a password travels in clear over imap://; use "
+                                   "imaps:// (imap:// is for a mailbox on this machine)")
+    return {"tls": parts.scheme == "imaps", "host": parts.hostname,
+            "port": port or (993 if parts.scheme == "imaps" else 143),
+            "user": unquote(parts.username), "password": unquote(parts.password),
+            "mailbox": unquote(parts.path.lstrip("/")) or "INBOX"}

@@ -12,8 +12,10 @@ from django.utils.translation import gettext_lazy as _
 from config.env import (
     env_bool,
     env_database_urls,
+    env_ec_public_key,
     env_fernet_keys,
     env_float,
+    env_imap_url,
     env_int,
     env_list,
     env_required,
@@ -47,6 +49,44 @@ HUSH_SIGNUP_RATE_PER_CLIENT = env_str("HUSH_SIGNUP_RATE_PER_CLIENT", "10/h")
 HUSH_EXPORT_DIR = env_str("HUSH_EXPORT_DIR") or str(BASE_DIR / "var" / "exports")
 HUSH_EXPORT_LINK_MAX_AGE = env_int("HUSH_EXPORT_LINK_MAX_AGE", 48 * 3600, minimum=60)
 HUSH_EXPORT_EXPIRE_INTERVAL = env_int("HUSH_EXPORT_EXPIRE_INTERVAL", 600, minimum=5)
+
+# Mail in (preferences/inbound): the addresses the SMTP listener accepts at RCPT (the
+# mailto address above and these bounce / feedback-loop addresses, each also with a
+# +tag), the largest message, and whether a mailto without a token acts on a sender
+# whose DMARC passed (as our own MTA's Authentication-Results, by its authserv-id, says).
+HUSH_INBOUND_BOUNCE_ADDRESSES = env_list("HUSH_INBOUND_BOUNCE_ADDRESSES")
+HUSH_INBOUND_MAX_BYTES = env_int("HUSH_INBOUND_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+HUSH_INBOUND_ACT_ON_SENDER = env_bool("HUSH_INBOUND_ACT_ON_SENDER", False)
+HUSH_INBOUND_AUTHSERV_ID = env_str("HUSH_INBOUND_AUTHSERV_ID", "")
+if HUSH_INBOUND_ACT_ON_SENDER and not HUSH_INBOUND_AUTHSERV_ID:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("HUSH_INBOUND_ACT_ON_SENDER needs HUSH_INBOUND_AUTHSERV_ID: the "
+                               "authserv-id your MTA writes in Authentication-Results")
+HUSH_SOFT_BOUNCE_LIMIT = env_int("HUSH_SOFT_BOUNCE_LIMIT", 3, minimum=1)
+HUSH_SOFT_BOUNCE_WINDOW = env_int("HUSH_SOFT_BOUNCE_WINDOW", 7 * 24 * 3600, minimum=60)
+HUSH_INBOUND_IMAP_URL = env_imap_url("HUSH_INBOUND_IMAP_URL")
+HUSH_INBOUND_IMAP_INTERVAL = env_int("HUSH_INBOUND_IMAP_INTERVAL", 60, minimum=1)
+HUSH_INBOUND_IMAP_MOVE_TO = env_str("HUSH_INBOUND_IMAP_MOVE_TO", "")
+# Webhook batches up to this many events are applied before the answer; larger ones are
+# recorded, answered, and applied by workers (the sweeper re-queues what waits too long).
+HUSH_INBOUND_INLINE_MAX = env_int("HUSH_INBOUND_INLINE_MAX", 50, minimum=0)
+HUSH_INBOUND_REQUEUE_AFTER = env_int("HUSH_INBOUND_REQUEUE_AFTER", 10, minimum=1)
+HUSH_INBOUND_SWEEP_INTERVAL = env_int("HUSH_INBOUND_SWEEP_INTERVAL_MS", 5000, minimum=100) / 1000
+# The email providers' webhooks: each is off until configured.
+HUSH_INBOUND_WEBHOOK_MAX_AGE = env_int("HUSH_INBOUND_WEBHOOK_MAX_AGE", 300, minimum=10)
+HUSH_SES_TOPIC_ARNS = env_list("HUSH_SES_TOPIC_ARNS")
+HUSH_SNS_CERT_HOSTS = env_list("HUSH_SNS_CERT_HOSTS",
+                               ["sns.*.amazonaws.com", "sns.*.amazonaws.com.cn"])
+HUSH_SENDGRID_WEBHOOK_PUBLIC_KEY = env_ec_public_key("HUSH_SENDGRID_WEBHOOK_PUBLIC_KEY")
+HUSH_MAILGUN_WEBHOOK_SIGNING_KEY = env_str("HUSH_MAILGUN_WEBHOOK_SIGNING_KEY", "")
+HUSH_POSTMARK_WEBHOOK_USER = env_str("HUSH_POSTMARK_WEBHOOK_USER", "")
+HUSH_POSTMARK_WEBHOOK_PASSWORD = env_str("HUSH_POSTMARK_WEBHOOK_PASSWORD", "")
+if bool(HUSH_POSTMARK_WEBHOOK_USER) != bool(HUSH_POSTMARK_WEBHOOK_PASSWORD):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("HUSH_POSTMARK_WEBHOOK_USER and HUSH_POSTMARK_WEBHOOK_PASSWORD "
+                               "go together")
 
 # Feedback analytics: each release spends epsilon from a budget per period.
 HUSH_DP_EPSILON_PER_RELEASE = env_float("HUSH_DP_EPSILON_PER_RELEASE", 1.0, minimum=0.01)
@@ -300,6 +340,11 @@ CELERY_BEAT_SCHEDULE = {
                        "schedule": float(HUSH_EXPORT_EXPIRE_INTERVAL)},
     "retention-purge": {"task": "anonymizer.retention_run",
                         "schedule": float(HUSH_RETENTION_INTERVAL)},
+    "sweep-inbound": {"task": "preferences.inbound_events_sweep",
+                      "schedule": HUSH_INBOUND_SWEEP_INTERVAL},
+    **({"poll-inbound-mailbox": {"task": "preferences.inbound_imap_poll",
+                                 "schedule": float(HUSH_INBOUND_IMAP_INTERVAL)}}
+       if HUSH_INBOUND_IMAP_URL else {}),
 }
 
 LOGGING = {

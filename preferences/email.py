@@ -1,6 +1,6 @@
 """Links and headers for the emails the company sends (RFC 2369, RFC 8058)."""
 
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from django.conf import settings
 from django.urls import reverse
@@ -22,18 +22,22 @@ def _one_click_url(token: str) -> str:
 
 
 def _headers(token: str) -> dict[str, str]:
-    host = urlsplit(settings.HUSH_BASE_URL).hostname
-    address = settings.HUSH_UNSUBSCRIBE_MAILTO or f"unsubscribe@{host}"
-    # The mailto subject carries the one-click token so an inbound handler can act on it.
-    mailto = f"mailto:{address}?subject={quote('unsubscribe ' + token)}"
+    links = [f"<{_one_click_url(token)}>"]
+    if settings.HUSH_UNSUBSCRIBE_MAILTO:
+        # Only an address someone reads (`manage.py inbound_mail`, `inbound_smtp` or the
+        # IMAP poller): an invented one would lose every opt-out sent to it. The subject
+        # carries the one-click token, which is what the inbound side acts on.
+        subject = quote("unsubscribe " + token)
+        links.append(f"<mailto:{settings.HUSH_UNSUBSCRIBE_MAILTO}?subject={subject}>")
     return {
-        "List-Unsubscribe": f"<{_one_click_url(token)}>, <{mailto}>",
+        "List-Unsubscribe": ", ".join(links),
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
 
 
 def unsubscribe_headers(subject, topic) -> dict[str, str]:
-    """`List-Unsubscribe` (https first, then mailto) and `List-Unsubscribe-Post`."""
+    """`List-Unsubscribe` (https, then mailto when `HUSH_UNSUBSCRIBE_MAILTO` is set) and
+    `List-Unsubscribe-Post`."""
     return _headers(make_unsubscribe_token(subject=subject, topic=topic))
 
 

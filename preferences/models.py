@@ -1,6 +1,7 @@
 """The preferences app's models: subjects, topics, subscriptions and their history,
 feedback, the suppression list and API keys; purposes, consent and capture rules,
-exports (`privacy/`); destinations and deliveries (`propagation/`).
+exports (`privacy/`); destinations and deliveries (`propagation/`); what came in by
+mail or from an email provider, and the daily counters (`inbound/`).
 
 All in this one module, as django-allauth's mfa keeps its: one Django app, one
 migrations history, and the sub-packages hold the code that uses them. That is why
@@ -30,6 +31,10 @@ class Source(models.TextChoices):
     GPC = "gpc", _("Global Privacy Control signal from your browser")
     SIGNUP = "signup", _("sign-up form")
     CONFIRMATION = "confirmation", _("confirmation link")
+    MAILTO = "mailto", _("unsubscribe email")
+    COMPLAINT = "complaint", _("spam complaint")
+    BOUNCE = "bounce", _("bounced email")
+    ESP_UNSUBSCRIBE = "esp_unsubscribe", _("unsubscribe at the email provider")
 
 
 class Subject(models.Model):
@@ -150,6 +155,7 @@ class ConsentEvent(models.Model):
         UNSUBSCRIBE_ALL = "unsubscribe_all", _("Unsubscribed from everything")
         RESUBSCRIBE_ALL = "resubscribe_all", _("Lifted unsubscribe from everything")
         PURPOSE = "purpose", _("Privacy choice")
+        SUPPRESSED = "suppressed", _("No more email (spam complaint or bounce)")
 
     subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="consent_events")
     topic = models.ForeignKey(Topic, on_delete=models.PROTECT, null=True, blank=True)
@@ -504,3 +510,80 @@ class Delivery(models.Model):
 
     def __str__(self):
         return f"{self.event_type} -> {self.destination_id} ({self.status})"
+
+
+class InboundEvent(models.Model):
+    """One opt-out signal that came in by mail or from an email provider: the ledger.
+
+    `key` is a keyed digest of the message's or the provider's event id, so a message
+    an MTA delivers again, or a webhook a provider retries, is recognised and applied
+    once. Nothing of the message is kept: no body, subject line or sender; only the
+    keyed digest of the address it concerns (kept while it is needed: a soft bounce's
+    until its counting window ends, any other's until it is applied), or the opaque
+    id and topic a signed token named. Rows are counted per day for the console.
+    """
+
+    class Channel(models.TextChoices):
+        PIPE = "pipe", "MTA pipe (inbound_mail)"
+        SMTP = "smtp", "SMTP/LMTP listener"
+        IMAP = "imap", "IMAP mailbox"
+        SES = "ses", "Amazon SES (SNS)"
+        SENDGRID = "sendgrid", "SendGrid"
+        MAILGUN = "mailgun", "Mailgun"
+        POSTMARK = "postmark", "Postmark"
+
+    class Kind(models.TextChoices):
+        MAILTO = "mailto", "mailto unsubscribe (signed token)"
+        SENDER = "sender", "mailto unsubscribe (DMARC-verified sender)"
+        COMPLAINT = "complaint", "spam complaint"
+        HARD_BOUNCE = "hard_bounce", "hard bounce"
+        SOFT_BOUNCE = "soft_bounce", "soft bounce"
+        ESP_UNSUBSCRIBE = "esp_unsubscribe", "unsubscribe at the email provider"
+        IGNORED = "ignored", "ignored"
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        APPLIED = "applied"
+
+    key = models.CharField(max_length=64, unique=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    reason = models.CharField(max_length=32, blank=True,
+                              help_text="Why an event was ignored (a fixed code).")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    email_digest = models.CharField(max_length=64, null=True, blank=True)
+    subject_public_id = models.UUIDField(null=True, blank=True,
+                                         help_text="From a signed token, until applied.")
+    topic_slug = models.CharField(max_length=64, blank=True)
+    changed = models.BooleanField(null=True, help_text="Whether applying it changed anything.")
+    received_at = models.DateTimeField(default=timezone.now)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["received_at", "kind"], name="inbound_day_kind"),
+            models.Index(fields=["email_digest", "received_at"], name="inbound_soft_bounces",
+                         condition=models.Q(kind="soft_bounce")),
+            models.Index(fields=["received_at"], name="inbound_pending",
+                         condition=models.Q(status="pending")),
+        ]
+
+    def __str__(self):
+        return f"{self.channel} {self.kind} ({self.status})"
+
+
+class DailyCount(models.Model):
+    """A counter per day and name (`consent.allowed`, `webhook.rejected.sendgrid`, ...),
+    split into shards so that concurrent writers rarely wait on one row; read summed."""
+
+    day = models.DateField()
+    name = models.CharField(max_length=64)
+    shard = models.PositiveSmallIntegerField(default=0)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "name", "shard"],
+                                               name="one_daily_count_per_shard")]
+
+    def __str__(self):
+        return f"{self.day} {self.name}: {self.count}"

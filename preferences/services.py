@@ -63,6 +63,7 @@ _EVENT_TYPES = {
     ConsentEvent.Kind.SUBSCRIPTION: EventType.SUBSCRIPTION_CHANGED,
     ConsentEvent.Kind.UNSUBSCRIBE_ALL: EventType.SUBJECT_SUPPRESSED,
     ConsentEvent.Kind.RESUBSCRIBE_ALL: EventType.SUBJECT_UNSUPPRESSED,
+    ConsentEvent.Kind.SUPPRESSED: EventType.SUBJECT_SUPPRESSED,
 }
 
 
@@ -256,6 +257,42 @@ def subject_resubscribe_all(*, subject: Subject, source: str, actor) -> bool:
                    source),
             actor=actor,
         )
+    return True
+
+
+def suppression_add(*, email_digest: str, reason: str, source: str, actor) -> bool:
+    """Put an address on the suppression list by its keyed digest, whether or not it
+    belongs to a subject: a later import or upsert of the address stays suppressed.
+
+    Returns whether anything changed. A reason only ever hardens: a complaint, bounce
+    or erasure replaces the subject's own "unsubscribed from everything" (which
+    `subject_resubscribe_all` lifts), never the other way round. For a known subject
+    the change is a ConsentEvent (kind `suppressed`), outbox rows (subject.suppressed)
+    and an audit event, like any opt-out; for an unknown address, an audit event.
+    """
+    if reason not in Suppression.Reason.values:
+        raise ValueError(f"unknown suppression reason {reason!r}")
+    with transaction.atomic():
+        old = ""
+        row = Suppression.objects.select_for_update().filter(email_digest=email_digest).first()
+        if row is None:
+            try:
+                with transaction.atomic():
+                    Suppression.objects.create(email_digest=email_digest, reason=reason)
+            except IntegrityError:  # added concurrently: look at that one
+                row = Suppression.objects.select_for_update().get(email_digest=email_digest)
+        if row is not None:
+            if row.reason == reason or row.reason != Suppression.Reason.UNSUBSCRIBED_ALL:
+                return False
+            old, row.reason = row.reason, reason
+            row.save(update_fields=["reason"])
+        subject = Subject.objects.filter(email_digest=email_digest).first()
+        if subject is None:
+            audit.record(actor=actor, action="suppression.added",
+                         details={"reason": reason, "old": old, "source": source})
+        else:
+            _record_change(Change(subject, None, ConsentEvent.Kind.SUPPRESSED, old, reason,
+                                  source), actor=actor)
     return True
 
 

@@ -36,6 +36,7 @@ def test_it_answers_the_same_as_manage_py_links(reader, alice, frozen_clock):
 
 
 def test_it_answers_links_and_headers(reader, alice, settings):
+    settings.HUSH_UNSUBSCRIBE_MAILTO = "unsubscribe@mail.example.com"
     body = reader.get(url(alice.public_id), {"topic": "offers"}).json()
     assert set(body) == {"preferences_url", "unsubscribe_url", "headers"}
     assert body["preferences_url"].startswith(settings.HUSH_BASE_URL + "/p/")

@@ -1,0 +1,244 @@
+"""The one service behind every way in: record each signal once, then apply it.
+
+`signals_record` writes the signals into the `InboundEvent` ledger (a key seen before
+is a retry: skipped) and, in the same transaction, applies them through the services
+every opt-out uses: the one-click service for a mailto token, `subject_unsubscribe_all`
+or `subscription_set` for a provider's unsubscribe, `suppression_add` for complaints
+and bounces. Each change is therefore a ConsentEvent (or a suppression by digest),
+an audit event and outbox rows, committed together. A caller acknowledges (250, exit
+0, HTTP 200) only after this returned; if it raised, nothing was recorded and the
+sender must retry (4xx, exit 75).
+
+A large webhook batch is recorded at once and applied by workers in chunks after
+commit (and by the sweeper if a queued message is lost), so the provider gets its
+answer quickly and nothing recorded is ever dropped.
+"""
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from common.crypto import email_digest
+from common.tasks import task_send_on_commit
+from preferences.inbound import counters
+from preferences.inbound.signals import Kind, Signal
+from preferences.models import InboundEvent, Source, Subject, Suppression, Topic
+from preferences.services import (
+    NotFound,
+    subject_unsubscribe_all,
+    subscription_set,
+    subscription_unsubscribe_by_token,
+    suppression_add,
+)
+from preferences.tokens import BadToken, read_unsubscribe_token
+
+APPLY_TASK = "preferences.inbound_events_apply"
+CHUNK = 100
+Status = InboundEvent.Status
+
+
+@dataclass(frozen=True)
+class Recorded:
+    new: int = 0
+    duplicate: int = 0
+    ignored: int = 0
+    applied: int = 0
+
+
+def event_key(key: str) -> str:
+    """A keyed digest of an origin's id: a Message-ID can name a host or a person."""
+    return hmac.new(settings.HUSH_DIGEST_KEY.encode(), b"hush.inbound:" + key.encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def _row(channel: str, signal: Signal, now) -> InboundEvent:
+    subject_id, topic = None, signal.topic[:64]
+    for token in signal.tokens:
+        try:
+            claim = read_unsubscribe_token(token)
+        except BadToken:
+            continue
+        subject_id, topic = claim.subject_id, claim.topic_slug
+        break
+    return InboundEvent(key=event_key(signal.key), channel=channel, kind=signal.kind,
+                        email_digest=email_digest(signal.address) if signal.address else None,
+                        subject_public_id=subject_id, topic_slug=topic, received_at=now)
+
+
+def signals_record(*, channel: str, signals: list[Signal]) -> Recorded:
+    """Record and apply; raises (a DatabaseError) when it could not record."""
+    if channel not in InboundEvent.Channel.values:
+        raise ValueError(f"unknown channel {channel!r}")
+    now = timezone.now()
+    ignored = sum(1 for s in signals if s.kind == Kind.IGNORED)
+    rows = {}
+    for signal in signals:
+        if signal.kind == Kind.IGNORED:
+            continue
+        row = _row(channel, signal, now)
+        if _actionable(row):
+            rows.setdefault(row.key, row)
+        else:
+            ignored += 1
+    with transaction.atomic():
+        counters.daily_count_add(name=counters.ignored_name(channel), amount=ignored)
+        if not rows:
+            return Recorded(ignored=ignored)
+        seen = set(InboundEvent.objects.filter(key__in=list(rows)).values_list("key", flat=True))
+        InboundEvent.objects.bulk_create([r for k, r in rows.items() if k not in seen],
+                                         ignore_conflicts=True)
+        fresh = list(InboundEvent.objects.select_for_update()
+                     .filter(key__in=[k for k in rows if k not in seen], status=Status.PENDING)
+                     .order_by("id"))
+        applied = 0
+        if len(fresh) <= settings.HUSH_INBOUND_INLINE_MAX:
+            for event in fresh:
+                _apply(event)
+            applied = len(fresh)
+        else:
+            _queue([e.pk for e in fresh])
+    return Recorded(new=len(fresh), duplicate=len(rows) - len(fresh), ignored=ignored,
+                    applied=applied)
+
+
+def _actionable(row: InboundEvent) -> bool:
+    """A signal names someone: a valid token, or an address (a mailto needs the token)."""
+    if row.kind == Kind.MAILTO:
+        return row.subject_public_id is not None
+    return row.subject_public_id is not None or row.email_digest is not None
+
+
+def _queue(ids: list[int]) -> None:
+    for start in range(0, len(ids), CHUNK):
+        task_send_on_commit(APPLY_TASK, ids=ids[start:start + CHUNK])
+
+
+def inbound_events_apply(*, ids: list[int]) -> int:
+    """Apply recorded events still pending (a worker's share of a batch); idempotent."""
+    with transaction.atomic():
+        events = list(InboundEvent.objects.select_for_update(skip_locked=True)
+                      .filter(pk__in=ids, status=Status.PENDING).order_by("id"))
+        for event in events:
+            _apply(event)
+    return len(events)
+
+
+def inbound_events_sweep() -> int:
+    """Queue again what was recorded but not applied a while later (a lost message)."""
+    before = timezone.now() - timedelta(seconds=settings.HUSH_INBOUND_REQUEUE_AFTER)
+    ids = list(InboundEvent.objects.filter(status=Status.PENDING, received_at__lt=before)
+               .order_by("id").values_list("id", flat=True)[:10 * CHUNK])
+    with transaction.atomic():
+        _queue(ids)
+    return len(ids)
+
+
+def _actor(event: InboundEvent):
+    return ("system", f"inbound.{event.channel}")
+
+
+def _apply(event: InboundEvent) -> None:
+    changed = _APPLY[event.kind](event)
+    event.status, event.applied_at, event.changed = Status.APPLIED, timezone.now(), changed
+    if event.kind != Kind.SOFT_BOUNCE:  # only a soft bounce's address is needed later
+        event.email_digest = None
+    event.subject_public_id = None
+    event.save(update_fields=["status", "applied_at", "changed", "email_digest",
+                              "subject_public_id"])
+
+
+def _subject(event: InboundEvent) -> Subject | None:
+    if event.subject_public_id is not None:
+        subject = Subject.objects.filter(public_id=event.subject_public_id).first()
+        if subject is not None and subject.email_digest:
+            return subject
+    if event.email_digest:
+        return Subject.objects.filter(email_digest=event.email_digest).first()
+    return None
+
+
+def _digest(event: InboundEvent) -> str | None:
+    subject = _subject(event)
+    return subject.email_digest if subject is not None else event.email_digest
+
+
+def _mailto(event: InboundEvent) -> bool:
+    try:
+        _, changed = subscription_unsubscribe_by_token(
+            subject_id=event.subject_public_id, topic_slug=event.topic_slug,
+            source=Source.MAILTO)
+    except NotFound:  # erased since the mail was sent, or the topic is gone
+        return False
+    return changed
+
+
+def _unsubscribe_all(event: InboundEvent, *, source: str, actor=None) -> bool:
+    subject = _subject(event)
+    if subject is not None:
+        return subject_unsubscribe_all(subject=subject, source=source, actor=actor or subject)
+    if event.email_digest is None:
+        return False
+    return suppression_add(email_digest=event.email_digest,
+                           reason=Suppression.Reason.UNSUBSCRIBED_ALL, source=source,
+                           actor=actor or _actor(event))
+
+
+def _sender(event: InboundEvent) -> bool:
+    return _unsubscribe_all(event, source=Source.MAILTO)
+
+
+def _esp_unsubscribe(event: InboundEvent) -> bool:
+    """A provider's unsubscribe: from the topic the sender tagged the mail with, if it
+    names one of ours and the subject is known; otherwise from everything."""
+    subject = _subject(event)
+    topic = Topic.objects.filter(slug=event.topic_slug).first() if event.topic_slug else None
+    if subject is not None and topic is not None:
+        return subscription_set(subject=subject, topic=topic, status="unsubscribed",
+                                source=Source.ESP_UNSUBSCRIBE, actor=_actor(event))
+    return _unsubscribe_all(event, source=Source.ESP_UNSUBSCRIBE, actor=_actor(event))
+
+
+def _suppress(event: InboundEvent, *, reason: str, source: str) -> bool:
+    digest = _digest(event)
+    if digest is None:
+        return False
+    return suppression_add(email_digest=digest, reason=reason, source=source,
+                           actor=_actor(event))
+
+
+def _complaint(event: InboundEvent) -> bool:
+    return _suppress(event, reason=Suppression.Reason.COMPLAINT, source=Source.COMPLAINT)
+
+
+def _hard_bounce(event: InboundEvent) -> bool:
+    return _suppress(event, reason=Suppression.Reason.BOUNCE, source=Source.BOUNCE)
+
+
+def _soft_bounce(event: InboundEvent) -> bool:
+    """Counted; the limit-th within the window suppresses like a hard bounce."""
+    digest = _digest(event)
+    if digest is None:
+        return False
+    event.email_digest = digest
+    event.save(update_fields=["email_digest"])
+    since = timezone.now() - timedelta(seconds=settings.HUSH_SOFT_BOUNCE_WINDOW)
+    count = InboundEvent.objects.filter(kind=Kind.SOFT_BOUNCE, email_digest=digest,
+                                        received_at__gte=since).count()
+    if count < settings.HUSH_SOFT_BOUNCE_LIMIT:
+        return False
+    return _suppress(event, reason=Suppression.Reason.BOUNCE, source=Source.BOUNCE)
+
+
+_APPLY = {
+    Kind.MAILTO: _mailto,
+    Kind.SENDER: _sender,
+    Kind.ESP_UNSUBSCRIBE: _esp_unsubscribe,
+    Kind.COMPLAINT: _complaint,
+    Kind.HARD_BOUNCE: _hard_bounce,
+    Kind.SOFT_BOUNCE: _soft_bounce,
+}
