@@ -551,7 +551,7 @@ class InboundEvent(models.Model):
     reason = models.CharField(max_length=32, blank=True,
                               help_text="Why an event was ignored (a fixed code).")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
-    email_digest = models.CharField(max_length=64, null=True, blank=True)
+    email_digest = models.CharField(max_length=64, blank=True)
     subject_public_id = models.UUIDField(null=True, blank=True,
                                          help_text="From a signed token, until applied.")
     topic_slug = models.CharField(max_length=64, blank=True)

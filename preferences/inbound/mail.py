@@ -33,10 +33,10 @@ from preferences.inbound.signals import Kind, Signal, ignored
 from preferences.tokens import BadToken, read_unsubscribe_token
 
 # django.core.signing's output: base64 payload, base62 timestamp, base64 signature.
-_TOKEN = r"[A-Za-z0-9_-]{8,400}:[A-Za-z0-9]{1,12}:[A-Za-z0-9_-]{20,100}"
-_TOKEN_ANYWHERE = re.compile(rf"(?<![A-Za-z0-9_:-])({_TOKEN})(?![A-Za-z0-9_:-])")
-_ONE_CLICK_PATH = re.compile(rf"/u/({_TOKEN})/")
-_MAILTO_SUBJECT = re.compile(rf"subject=unsubscribe(?:%20|\+|\s)+({_TOKEN})", re.I)
+_SIGNED = r"[A-Za-z0-9_-]{8,400}:[A-Za-z0-9]{1,12}:[A-Za-z0-9_-]{20,100}"
+_TOKEN_ANYWHERE = re.compile(rf"(?<![A-Za-z0-9_:-])({_SIGNED})(?![A-Za-z0-9_:-])")
+_ONE_CLICK_PATH = re.compile(rf"/u/({_SIGNED})/")
+_MAILTO_SUBJECT = re.compile(rf"subject=unsubscribe(?:%20|\+|\s)+({_SIGNED})", re.I)
 # A token in a local part: ':' is not atext, so `unsubscribe+<token>@` may carry it
 # quoted, or with '.' for ':' (base64url and base62 never contain a '.').
 _PLUS_TOKEN = re.compile(r"\+([A-Za-z0-9_.:-]{30,520})\"?@")
@@ -51,7 +51,7 @@ def read_message(raw: bytes, *, recipients=(), act_on_sender: bool = False,
     try:
         message = email.message_from_bytes(raw, policy=email.policy.default)
         key = _message_key(message, raw)
-    except Exception:  # a message the parser cannot even split into headers  # noqa: BLE001
+    except Exception:  # a message the parser cannot even split into headers
         return [ignored("mail:" + hashlib.sha256(raw).hexdigest(), "unreadable")]
     try:
         report = _first_part(message, "message/feedback-report")
@@ -61,7 +61,7 @@ def read_message(raw: bytes, *, recipients=(), act_on_sender: bool = False,
         if status is not None:
             return _bounces(key, message, status)
         return [_mailto(key, message, recipients, act_on_sender, authserv_id)]
-    except Exception:  # malformed MIME past what `email` tolerates: ignore, don't crash  # noqa: BLE001
+    except Exception:  # malformed MIME past what `email` tolerates: ignore, don't crash
         return [ignored(key + ":0", "unreadable")]
 
 

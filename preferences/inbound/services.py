@@ -26,6 +26,7 @@ from django.utils import timezone
 from common.crypto import email_digest
 from common.tasks import task_send_on_commit
 from preferences.inbound import counters
+from preferences.inbound.mail import read_message
 from preferences.inbound.signals import Kind, Signal
 from preferences.models import InboundEvent, Source, Subject, Suppression, Topic
 from preferences.services import (
@@ -66,7 +67,7 @@ def _row(channel: str, signal: Signal, now) -> InboundEvent:
         subject_id, topic = claim.subject_id, claim.topic_slug
         break
     return InboundEvent(key=event_key(signal.key), channel=channel, kind=signal.kind,
-                        email_digest=email_digest(signal.address) if signal.address else None,
+                        email_digest=email_digest(signal.address) if signal.address else "",
                         subject_public_id=subject_id, topic_slug=topic, received_at=now)
 
 
@@ -110,7 +111,7 @@ def _actionable(row: InboundEvent) -> bool:
     """A signal names someone: a valid token, or an address (a mailto needs the token)."""
     if row.kind == Kind.MAILTO:
         return row.subject_public_id is not None
-    return row.subject_public_id is not None or row.email_digest is not None
+    return row.subject_public_id is not None or bool(row.email_digest)
 
 
 def _queue(ids: list[int]) -> None:
@@ -146,7 +147,7 @@ def _apply(event: InboundEvent) -> None:
     changed = _APPLY[event.kind](event)
     event.status, event.applied_at, event.changed = Status.APPLIED, timezone.now(), changed
     if event.kind != Kind.SOFT_BOUNCE:  # only a soft bounce's address is needed later
-        event.email_digest = None
+        event.email_digest = ""
     event.subject_public_id = None
     event.save(update_fields=["status", "applied_at", "changed", "email_digest",
                               "subject_public_id"])
@@ -162,7 +163,7 @@ def _subject(event: InboundEvent) -> Subject | None:
     return None
 
 
-def _digest(event: InboundEvent) -> str | None:
+def _digest(event: InboundEvent) -> str:
     subject = _subject(event)
     return subject.email_digest if subject is not None else event.email_digest
 
@@ -181,7 +182,7 @@ def _unsubscribe_all(event: InboundEvent, *, source: str, actor=None) -> bool:
     subject = _subject(event)
     if subject is not None:
         return subject_unsubscribe_all(subject=subject, source=source, actor=actor or subject)
-    if event.email_digest is None:
+    if not event.email_digest:
         return False
     return suppression_add(email_digest=event.email_digest,
                            reason=Suppression.Reason.UNSUBSCRIBED_ALL, source=source,
@@ -205,7 +206,7 @@ def _esp_unsubscribe(event: InboundEvent) -> bool:
 
 def _suppress(event: InboundEvent, *, reason: str, source: str) -> bool:
     digest = _digest(event)
-    if digest is None:
+    if not digest:
         return False
     return suppression_add(email_digest=digest, reason=reason, source=source,
                            actor=_actor(event))
@@ -222,7 +223,7 @@ def _hard_bounce(event: InboundEvent) -> bool:
 def _soft_bounce(event: InboundEvent) -> bool:
     """Counted; the limit-th within the window suppresses like a hard bounce."""
     digest = _digest(event)
-    if digest is None:
+    if not digest:
         return False
     event.email_digest = digest
     event.save(update_fields=["email_digest"])
@@ -242,3 +243,32 @@ _APPLY = {
     Kind.HARD_BOUNCE: _hard_bounce,
     Kind.SOFT_BOUNCE: _soft_bounce,
 }
+
+
+def message_record(*, raw: bytes, channel: str, recipients=()) -> Recorded:
+    """One RFC 5322 message from the pipe, the listener or the mailbox: read, record,
+    apply. Raises when it could not record (the MTA must retry)."""
+    if len(raw) > settings.HUSH_INBOUND_MAX_BYTES:
+        signals = [Signal(key="too-large", kind=Kind.IGNORED, reason="too_large")]
+    else:
+        signals = read_message(raw, recipients=recipients,
+                               act_on_sender=settings.HUSH_INBOUND_ACT_ON_SENDER,
+                               authserv_id=settings.HUSH_INBOUND_AUTHSERV_ID)
+    return signals_record(channel=channel, signals=signals)
+
+
+def accepted_address(address: str) -> bool:
+    """Whether the listener takes mail for `address` at RCPT: the mailto address or a
+    bounce address, or either with a +tag (a token, a VERP tag)."""
+    local, _, domain = address.strip().strip("<>").rpartition("@")
+    base = local.strip('"').split("+", 1)[0].lower()
+    for configured in [settings.HUSH_UNSUBSCRIBE_MAILTO, *settings.HUSH_INBOUND_BOUNCE_ADDRESSES]:
+        want_local, _, want_domain = configured.rpartition("@")
+        if configured and base == want_local.lower() and domain.lower() == want_domain.lower():
+            return True
+    return False
+
+
+def accepted_addresses() -> list[str]:
+    return [a for a in [settings.HUSH_UNSUBSCRIBE_MAILTO, *settings.HUSH_INBOUND_BOUNCE_ADDRESSES]
+            if a]
