@@ -10,6 +10,7 @@ admin.site.__class__ = HushAdminSite
 urlpatterns = [
     path("", include("preferences.urls")),
     path("api/v1/", include("config.api_urls")),
+    path("inbound/", include("preferences.inbound.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),

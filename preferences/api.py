@@ -17,6 +17,7 @@ from common.api.base import SLUG, BaseApi, StrictSerializer, by_slug, can_read
 from common.api.errors import error_responses
 from preferences import email as email_links
 from preferences import selectors, services
+from preferences.inbound import counters
 from preferences.models import Purpose, Source, Subscription, Topic
 from preferences.privacy.selectors import purpose_allowed
 
@@ -299,6 +300,8 @@ class ConsentCheckApi(BaseApi):
             raise NotFound("no such topic")
         allowed = selectors.consent_allowed(topic=topic,
                                             recipients=data.validated_data["recipients"])
+        # The denominator of the console's complaint rate: recipients allowed per day.
+        counters.daily_count_add(name=counters.CONSENT_ALLOWED, amount=len(allowed))
         return Response({"topic": topic.slug, "allowed": allowed})
 
     def _purpose(self, data):
