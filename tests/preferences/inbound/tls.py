@@ -67,7 +67,7 @@ class HttpsServer:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 outer.hits.append(self.path)
                 body = outer.files.get(self.path.split("?")[0])
                 self.send_response(200 if body is not None else 404)
