@@ -124,6 +124,7 @@ class Console(models.Model):
             ("view_erasures", "See erasure requests and their reports"),
             ("manage_erasures", "Retry failed erasure steps"),
             ("view_pii_catalog", "See the PII catalog and the latest PII audit"),
+            ("view_mail_feedback", "See mail feedback: bounces, complaints, the complaint rate"),
         ]
 
     def __str__(self):

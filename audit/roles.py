@@ -13,7 +13,7 @@ ALL = [
     "view_overview", "view_audit_trail", "export_audit_trail", "verify_chain",
     "view_deliveries", "manage_deliveries", "lookup_subject", "send_preference_link",
     "view_analytics", "release_analytics", "view_feedback_comments", "view_erasures",
-    "manage_erasures", "view_pii_catalog",
+    "manage_erasures", "view_pii_catalog", "view_mail_feedback",
 ]
 
 ROLES = {
@@ -21,9 +21,9 @@ ROLES = {
     PRIVACY_OFFICER: ALL,
     # The trail, reports and verification; reads only (exporting writes nothing but a file).
     AUDITOR: ["view_overview", "view_audit_trail", "export_audit_trail", "verify_chain",
-              "view_deliveries", "view_erasures", "view_pii_catalog"],
-    # Noisy aggregates only: never a single subject, never a comment.
-    ANALYST: ["view_analytics", "release_analytics"],
+              "view_deliveries", "view_erasures", "view_pii_catalog", "view_mail_feedback"],
+    # Aggregates only: never a single subject, never a comment.
+    ANALYST: ["view_analytics", "release_analytics", "view_mail_feedback"],
     # One subject at a time, masked; no exports.
     SUPPORT: ["lookup_subject", "send_preference_link"],
 }
@@ -33,6 +33,7 @@ HOME_PAGES = [
     ("view_overview", "console:overview"),
     ("view_audit_trail", "console:audit"),
     ("view_analytics", "console:analytics"),
+    ("view_mail_feedback", "console:mail_feedback"),
     ("lookup_subject", "console:subjects"),
     ("view_deliveries", "console:deliveries"),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from audit.console import analytics, auth_views, erasures, views
+from audit.console import analytics, auth_views, erasures, mail_feedback, views
 
 app_name = "console"
 
@@ -29,4 +29,5 @@ urlpatterns = [
     path("pii/", erasures.pii_catalog, name="pii"),
     path("analytics/", analytics.analytics, name="analytics"),
     path("analytics/release/", analytics.analytics_release, name="analytics_release"),
+    path("mail-feedback/", mail_feedback.mail_feedback, name="mail_feedback"),
 ]
