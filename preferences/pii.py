@@ -21,10 +21,12 @@ from preferences.models import (
     CaptureCount,
     CaptureRule,
     ConsentEvent,
+    DailyCount,
     DataExport,
     Delivery,
     Destination,
     Feedback,
+    InboundEvent,
     Purpose,
     PurposeConsent,
     Subject,
@@ -39,6 +41,9 @@ DELIVERY_RETENTION = timedelta(days=30)
 # Only finished deliveries go: one still pending or in flight is kept whatever its
 # age (the outbox must not lose an event, nor reorder a subject's events).
 DELIVERY_FINISHED = Q(status__in=[Delivery.Status.DELIVERED, Delivery.Status.FAILED])
+# What came in by mail or webhook: the ledger that makes a retry a no-op and feeds the
+# console's per-day counts; a soft bounce's digest is what the counting window reads.
+INBOUND_RETENTION = timedelta(days=90)
 # Feedback comments feed analytics; a year is enough to compare seasons.
 FEEDBACK_RETENTION = timedelta(days=365)
 
@@ -154,3 +159,22 @@ register(
 
 not_pii(Purpose, reason="the company's own purpose names and descriptions")
 not_pii(CaptureCount, reason="counters per purpose, outcome and reason; nothing of a person")
+
+register(
+    InboundEvent, subject="email_digest", subject_by="email_digest",
+    timestamp="received_at", retention=INBOUND_RETENTION,
+    retention_filter=Q(status=InboundEvent.Status.APPLIED),
+    fields=[
+        # Kept only while needed: cleared when applied, but for a soft bounce's, which the
+        # counting window reads. Erasure clears it; retention deletes the row.
+        PiiField("email_digest", Category.IDENTIFIER, erase="null", retain="delete",
+                 note="cleared once applied, but on soft bounces"),
+        PiiField("subject_public_id", Category.IDENTIFIER, erase="null",
+                 note="from a signed token; cleared once applied"),
+    ],
+    description="Opt-outs that came in by mail or from an email provider (the ledger): no "
+                "message content; an applied row is deleted after "
+                f"{INBOUND_RETENTION.days} days.",
+)
+not_pii(DailyCount, reason="counters per day and name (consent checks, refused webhook "
+                           "calls); nothing of a person")

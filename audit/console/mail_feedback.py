@@ -30,7 +30,8 @@ def chart(rows: list[dict]) -> dict:
         rate = row["complaint_rate"]
         x = round(LEFT + i * step + 1, 1)
         bars.append({"x": x, "width": round(max(1.0, step - 2), 1), "day": row["day"],
-                     "rate": percent(rate), "y": y(rate or 0), "height": round(plot - y(rate or 0), 1),
+                     "rate": percent(rate), "y": y(rate or 0),
+                     "height": round(plot - y(rate or 0), 1),
                      "over": rate is not None and rate >= COMPLAINT_RATE_LIMIT,
                      "label": i % 5 == 0, "label_x": round(x + step / 2, 1)})
     return {"bars": bars, "width": WIDTH, "height": HEIGHT, "left": LEFT, "plot": plot,
