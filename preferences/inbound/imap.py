@@ -33,16 +33,16 @@ def _connect(config: dict) -> imaplib.IMAP4:
 
 
 def _done(client: imaplib.IMAP4, uid: bytes) -> None:
+    client.uid("STORE", uid, "+FLAGS.SILENT", r"(\Seen)")
     folder = settings.HUSH_INBOUND_IMAP_MOVE_TO
     if not folder:
-        client.uid("STORE", uid, "+FLAGS.SILENT", r"(\Seen)")
         return
     mailbox = '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if "MOVE" in client.capabilities:
         client.uid("MOVE", uid, mailbox)
         return
     client.uid("COPY", uid, mailbox)
-    client.uid("STORE", uid, "+FLAGS.SILENT", r"(\Deleted \Seen)")
+    client.uid("STORE", uid, "+FLAGS.SILENT", r"(\Deleted)")
     client.expunge()
 
 
