@@ -27,7 +27,7 @@ def server(monkeypatch, settings):
     # Not under pytest's own tmp folder (mode 0700): Dovecot's unprivileged processes
     # must reach the user file and the mailbox.
     folder = Path(tempfile.mkdtemp(prefix="hush-dovecot-"))
-    os.chmod(folder, 0o755)
+    os.chmod(folder, 0o755)  # noqa: S103 (a throwaway test mailbox Dovecot must read)
     box = dovecot.Dovecot(folder)
     try:
         box.start()
