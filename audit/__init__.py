@@ -11,6 +11,13 @@ def record(*, actor, action, target=None, details=None):
     return audit_record(actor=actor, action=action, target=target, details=details)
 
 
+def record_many(*, actor, action, items):
+    """`record` for many (target, details) pairs by one actor, in one INSERT."""
+    from audit.services import audit_records
+
+    return audit_records(actor=actor, action=action, items=items)
+
+
 def actor_of(actor) -> tuple[str, str]:
     """(actor type, actor id) as an audit event records `actor`."""
     from audit.services import actor_of

@@ -63,19 +63,25 @@ def _check_no_pii(details: dict) -> None:
 
 def audit_record(*, actor, action: str, target=None, details: dict | None = None) -> AuditEvent:
     """Append one event. Cheap by design: no lock, no hash; the sealer chains it."""
-    details = details or {}
-    _check_no_pii(details)
+    return audit_records(actor=actor, action=action, items=[(target, details)])[0]
+
+
+def audit_records(*, actor, action: str, items: list[tuple]) -> list[AuditEvent]:
+    """Append one event per (target, details) in one INSERT: a batch of changes made by
+    one actor (an email provider's batch of bounces)."""
     actor_type, actor_id = actor_of(actor)
-    target_type, target_id = _target(target)
-    return AuditEvent.objects.create(
-        occurred_at=timezone.now(),
-        actor_type=actor_type,
-        actor_id=actor_id,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        details=details,
-    )
+    rows = []
+    for target, details in items:
+        details = details or {}
+        _check_no_pii(details)
+        target_type, target_id = _target(target)
+        rows.append(AuditEvent(occurred_at=timezone.now(), actor_type=actor_type,
+                               actor_id=actor_id, action=action, target_type=target_type,
+                               target_id=target_id, details=details))
+    if len(rows) == 1:
+        rows[0].save(force_insert=True)
+        return rows
+    return AuditEvent.objects.bulk_create(rows)
 
 
 def event_hash(event: AuditEvent, *, seq: int, prev_hash: str) -> str:

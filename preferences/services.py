@@ -33,7 +33,7 @@ from preferences.models import (
     Suppression,
     Topic,
 )
-from preferences.propagation.outbox import outbox_enqueue, outbox_write
+from preferences.propagation.outbox import outbox_enqueue, outbox_write_many
 from preferences.unsubscribe_sql import unsubscribe_in_one_statement
 
 Status = Subscription.Status
@@ -72,27 +72,31 @@ def _record_change(change: Change, *, actor) -> None:
 
     Runs inside the caller's transaction, so all of them commit or none does.
     """
-    ConsentEvent.objects.create(
-        subject=change.subject,
-        topic=change.topic,
-        kind=change.kind,
-        old_status=change.old,
-        new_status=change.new,
-        paused_until=change.paused_until,
-        source=change.source,
-    )
-    details = {"kind": change.kind, "old": change.old, "new": change.new,
-               "source": change.source}
-    if change.topic is not None:
-        details["topic"] = change.topic.slug
-    if change.paused_until is not None:
-        details["paused_until"] = change.paused_until.isoformat()
-    data = {"old": change.old, "new": change.new, "source": change.source}
-    if change.paused_until is not None:
-        data["paused_until"] = change.paused_until.isoformat()
-    outbox_write(subject=change.subject, event_type=_EVENT_TYPES[change.kind],
-                 topic=change.topic, data=data)
-    audit.record(actor=actor, action="consent.changed", target=change.subject, details=details)
+    _record_changes([change], actor=actor)
+
+
+def _record_changes(changes: list[Change], *, actor) -> None:
+    """`_record_change` for many changes by one actor: each kind of row in one INSERT."""
+    if not changes:
+        return
+    ConsentEvent.objects.bulk_create([ConsentEvent(
+        subject=c.subject, topic=c.topic, kind=c.kind, old_status=c.old, new_status=c.new,
+        paused_until=c.paused_until, source=c.source) for c in changes])
+    outbox, audited = [], []
+    for change in changes:
+        details = {"kind": change.kind, "old": change.old, "new": change.new,
+                   "source": change.source}
+        if change.topic is not None:
+            details["topic"] = change.topic.slug
+        if change.paused_until is not None:
+            details["paused_until"] = change.paused_until.isoformat()
+        data = {"old": change.old, "new": change.new, "source": change.source}
+        if change.paused_until is not None:
+            data["paused_until"] = change.paused_until.isoformat()
+        outbox.append((change.subject, _EVENT_TYPES[change.kind], change.topic, data))
+        audited.append((change.subject, details))
+    outbox_write_many(outbox)
+    audit.record_many(actor=actor, action="consent.changed", items=audited)
 
 
 def _locked_subscription(*, subject: Subject, topic: Topic) -> tuple[Subscription, str]:
@@ -270,30 +274,54 @@ def suppression_add(*, email_digest: str, reason: str, source: str, actor) -> bo
     the change is a ConsentEvent (kind `suppressed`), outbox rows (subject.suppressed)
     and an audit event, like any opt-out; for an unknown address, an audit event.
     """
+    return bool(suppressions_add(email_digests=[email_digest], reason=reason, source=source,
+                                 actor=actor))
+
+
+def suppressions_add(*, email_digests: list[str], reason: str, source: str, actor) -> set[str]:
+    """`suppression_add` for many addresses at once (an email provider's batch), in a
+    few statements whatever their number; returns the digests whose suppression changed."""
     if reason not in Suppression.Reason.values:
         raise ValueError(f"unknown suppression reason {reason!r}")
+    digests = list(dict.fromkeys(d for d in email_digests if d))
+    if not digests:
+        return set()
     with transaction.atomic():
-        old = ""
-        row = Suppression.objects.select_for_update().filter(email_digest=email_digest).first()
-        if row is None:
-            try:
-                with transaction.atomic():
-                    Suppression.objects.create(email_digest=email_digest, reason=reason)
-            except IntegrityError:  # added concurrently: look at that one
-                row = Suppression.objects.select_for_update().get(email_digest=email_digest)
-        if row is not None:
-            if row.reason == reason or row.reason != Suppression.Reason.UNSUBSCRIBED_ALL:
-                return False
-            old, row.reason = row.reason, reason
-            row.save(update_fields=["reason"])
-        subject = Subject.objects.filter(email_digest=email_digest).first()
-        if subject is None:
-            audit.record(actor=actor, action="suppression.added",
-                         details={"reason": reason, "old": old, "source": source})
-        else:
-            _record_change(Change(subject, None, ConsentEvent.Kind.SUPPRESSED, old, reason,
-                                  source), actor=actor)
-    return True
+        current = dict(Suppression.objects.select_for_update().filter(email_digest__in=digests)
+                       .values_list("email_digest", "reason"))
+        inserted = _suppressions_insert([d for d in digests if d not in current], reason)
+        late = [d for d in digests if d not in current and d not in inserted]
+        if late:  # added by a concurrent transaction since: lock and read those
+            current.update(Suppression.objects.select_for_update()
+                           .filter(email_digest__in=late).values_list("email_digest", "reason"))
+        hardened = [d for d, r in current.items()
+                    if r == Suppression.Reason.UNSUBSCRIBED_ALL and reason != r]
+        if hardened:
+            Suppression.objects.filter(email_digest__in=hardened).update(reason=reason)
+        old = {**dict.fromkeys(inserted, ""),
+               **dict.fromkeys(hardened, Suppression.Reason.UNSUBSCRIBED_ALL.value)}
+        subjects = {s.email_digest: s for s in Subject.objects.filter(email_digest__in=list(old))}
+        _record_changes([Change(subjects[d], None, ConsentEvent.Kind.SUPPRESSED, old[d], reason,
+                                source) for d in old if d in subjects], actor=actor)
+        unknown = [d for d in old if d not in subjects]
+        if unknown:
+            audit.record_many(actor=actor, action="suppression.added", items=[
+                (None, {"reason": reason, "old": old[d], "source": source}) for d in unknown])
+    return set(old)
+
+
+def _suppressions_insert(digests: list[str], reason: str) -> list[str]:
+    """INSERT ... ON CONFLICT DO NOTHING: the digests this statement added."""
+    if not digests:
+        return []
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    values = ", ".join(["(%s, %s, %s)"] * len(digests))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO preferences_suppression (email_digest, reason, created_at) "  # noqa: S608
+            f"VALUES {values} ON CONFLICT (email_digest) DO NOTHING RETURNING email_digest",
+            [value for d in digests for value in (d, reason, now)])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _clean_email(email: str) -> str:

@@ -39,7 +39,8 @@ django.setup()
 from preferences.models import Subject, Subscription, Topic
 from preferences.tokens import make_unsubscribe_token
 topic = Topic.objects.create(slug="newsletter", name="Newsletter")
-subjects = Subject.objects.bulk_create([Subject(external_id=f"s{i}") for i in range(int(sys.argv[1]))])
+count = int(sys.argv[1])
+subjects = Subject.objects.bulk_create([Subject(external_id=f"s{i}") for i in range(count)])
 Subscription.objects.bulk_create([Subscription(subject=s, topic=topic, status="subscribed")
                                   for s in subjects])
 print(json.dumps([make_unsubscribe_token(subject=s, topic=topic) for s in subjects]))
