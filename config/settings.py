@@ -68,8 +68,9 @@ HUSH_SOFT_BOUNCE_WINDOW = env_int("HUSH_SOFT_BOUNCE_WINDOW", 7 * 24 * 3600, mini
 HUSH_INBOUND_IMAP_URL = env_imap_url("HUSH_INBOUND_IMAP_URL")
 HUSH_INBOUND_IMAP_INTERVAL = env_int("HUSH_INBOUND_IMAP_INTERVAL", 60, minimum=1)
 HUSH_INBOUND_IMAP_MOVE_TO = env_str("HUSH_INBOUND_IMAP_MOVE_TO", "")
-# Webhook batches up to this many events are applied before the answer; larger ones are
-# recorded, answered, and applied by workers (the sweeper re-queues what waits too long).
+# Complaints and hard bounces are applied before the answer, set-based, however many; of
+# the events applied one by one (unsubscribes, soft bounces), up to this many are too, and
+# past it they are recorded, answered and applied by workers (the sweeper re-queues).
 HUSH_INBOUND_INLINE_MAX = env_int("HUSH_INBOUND_INLINE_MAX", 50, minimum=0)
 HUSH_INBOUND_REQUEUE_AFTER = env_int("HUSH_INBOUND_REQUEUE_AFTER", 10, minimum=1)
 HUSH_INBOUND_SWEEP_INTERVAL = env_int("HUSH_INBOUND_SWEEP_INTERVAL_MS", 5000, minimum=100) / 1000

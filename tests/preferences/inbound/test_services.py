@@ -24,6 +24,7 @@ from preferences.models import (
     DailyCount,
     Delivery,
     InboundEvent,
+    Subject,
     Subscription,
     Suppression,
 )
@@ -157,19 +158,34 @@ def test_an_esp_unsubscribe_leaves_the_tagged_topic_or_everything(alice, newslet
                .values_list("source", flat=True)) == {"esp_unsubscribe"}
 
 
-def test_a_large_batch_is_recorded_then_applied_by_workers(settings, newsletter,
-                                                           django_capture_on_commit_callbacks):
+def test_a_large_batch_of_unsubscribes_is_recorded_then_applied_by_workers(
+        settings, alice, bob, carol, newsletter, django_capture_on_commit_callbacks):
     settings.HUSH_INBOUND_INLINE_MAX = 2
-    signals = [Signal(key=f"k{i}", kind=Kind.HARD_BOUNCE, address=f"user{i}@example.org")
-               for i in range(5)]
+    signals = [Signal(key=f"k{i}", kind=Kind.ESP_UNSUBSCRIBE, address=address)
+               for i, address in enumerate(["alice@example.com", "bob@example.org",
+                                            "carol@example.net"])]
+    signals.append(Signal(key="bounce", kind=Kind.HARD_BOUNCE, address="gone@example.org"))
     with django_capture_on_commit_callbacks(execute=False) as queued:
         recorded = signals_record(channel="sendgrid", signals=signals)
-    assert (recorded.new, recorded.applied) == (5, 0)
-    assert InboundEvent.objects.filter(status="pending").count() == 5
-    assert not Suppression.objects.exists()
+    # The suppression is applied before the answer; the three unsubscribes wait.
+    assert (recorded.new, recorded.applied) == (4, 1)
+    assert Suppression.objects.filter(email_digest=email_digest("gone@example.org")).exists()
+    assert InboundEvent.objects.filter(status="pending").count() == 3
     for callback in queued:  # tasks run in-process here: what a worker would do
         callback()
-    assert Suppression.objects.count() == 5
+    assert not InboundEvent.objects.filter(status="pending").exists()
+    assert set(Subject.objects.values_list("unsubscribed_all", flat=True)) == {True}
+
+
+def test_a_thousand_bounces_are_applied_before_the_answer(settings, newsletter):
+    settings.HUSH_INBOUND_INLINE_MAX = 2
+    signals = [Signal(key=f"k{i}", kind=Kind.HARD_BOUNCE, address=f"user{i}@example.org")
+               for i in range(1000)]
+    signals += signals[:10]  # the same event twice in one batch
+    recorded = signals_record(channel="sendgrid", signals=signals)
+    assert (recorded.new, recorded.applied) == (1000, 1000)
+    assert Suppression.objects.filter(reason="bounce").count() == 1000
+    assert AuditEvent.objects.filter(action="suppression.added").count() == 1000
     assert not InboundEvent.objects.filter(status="pending").exists()
 
 
