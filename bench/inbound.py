@@ -120,14 +120,8 @@ def smtp_turn(port: int, tokens: list[str]) -> dict:
         with lock:
             latencies.extend(mine)
 
-    t0 = time.perf_counter()
-    with ThreadPoolExecutor(CLIENTS) as pool:
-        list(pool.map(client, _spread(tokens, CLIENTS)))
-    wall = time.perf_counter() - t0
-    return {"per_s": round(len(latencies) / wall, 1), "wall_s": round(wall, 2),
-            "failures": len(failures), "checked_at_ack": len(checked),
-            "not_allowed_at_ack": sum(checked), "p50_ms": _ms(latencies, 50),
-            "p99_ms": _ms(latencies, 99)}
+    return {**_clients(client, tokens, latencies, failures), "checked_at_ack": len(checked),
+            "not_allowed_at_ack": sum(checked)}
 
 
 def oneclick_turn(base: str, tokens: list[str]) -> dict:
@@ -151,6 +145,11 @@ def oneclick_turn(base: str, tokens: list[str]) -> dict:
         with lock:
             latencies.extend(mine)
 
+    return _clients(client, tokens, latencies, failures)
+
+
+def _clients(client, tokens, latencies, failures) -> dict:
+    """Run `client` on CLIENTS threads, each with its share of the tokens; the figures."""
     t0 = time.perf_counter()
     with ThreadPoolExecutor(CLIENTS) as pool:
         list(pool.map(client, _spread(tokens, CLIENTS)))

@@ -62,25 +62,17 @@ def _handle(request, channel: str, provider) -> JsonResponse:
                          "ignored": recorded.ignored})
 
 
-@csrf_exempt  # signed by the provider; no browser session is involved
-@require_POST
-def ses_webhook(request):
-    return _handle(request, "ses", ses)
+def _webhook(channel: str, provider):
+    @csrf_exempt  # signed by the provider (or its credentials); no browser session is involved
+    @require_POST
+    def webhook(request):
+        return _handle(request, channel, provider)
+
+    webhook.__name__ = webhook.__qualname__ = f"{channel}_webhook"
+    return webhook
 
 
-@csrf_exempt
-@require_POST
-def sendgrid_webhook(request):
-    return _handle(request, "sendgrid", sendgrid)
-
-
-@csrf_exempt
-@require_POST
-def mailgun_webhook(request):
-    return _handle(request, "mailgun", mailgun)
-
-
-@csrf_exempt
-@require_POST
-def postmark_webhook(request):
-    return _handle(request, "postmark", postmark)
+ses_webhook = _webhook("ses", ses)
+sendgrid_webhook = _webhook("sendgrid", sendgrid)
+mailgun_webhook = _webhook("mailgun", mailgun)
+postmark_webhook = _webhook("postmark", postmark)

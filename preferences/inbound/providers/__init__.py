@@ -11,6 +11,8 @@ import time
 
 from django.conf import settings
 
+from preferences.inbound.signals import Signal, ignored
+
 
 class Rejected(Exception):
     """Not the provider's call, or not its format: answered 4xx, nothing recorded."""
@@ -49,3 +51,11 @@ def text(value, limit: int = 320) -> str:
 def address(value) -> str | None:
     value = text(value).strip()
     return value if value.count("@") == 1 and not value.startswith("@") else None
+
+
+def signal_for(key: str, kind: str, recipient, topic: str = "") -> Signal:
+    """The event's signal, or an ignored one when it names no usable address."""
+    found = address(recipient)
+    if found is None:
+        return ignored(key, "no_address")
+    return Signal(key=key, kind=kind, address=found, topic=topic)

@@ -13,7 +13,7 @@ import hmac
 from django.conf import settings
 from django.core.cache import cache
 
-from preferences.inbound.providers import Rejected, address, fresh, json_body, text
+from preferences.inbound.providers import Rejected, fresh, json_body, signal_for, text
 from preferences.inbound.signals import Kind, Signal, ignored
 
 
@@ -71,9 +71,6 @@ def _signal(data: dict) -> Signal:
         kind = Kind.ESP_UNSUBSCRIBE
     else:
         return ignored(key, f"mailgun:{name or 'none'}"[:32])
-    recipient = address(data.get("recipient"))
-    if recipient is None:
-        return ignored(key, "no_address")
     variables = data.get("user-variables")
     topic = text(variables.get("hush_topic"), 64) if isinstance(variables, dict) else ""
-    return Signal(key=key, kind=kind, address=recipient, topic=topic)
+    return signal_for(key, kind, data.get("recipient"), topic)

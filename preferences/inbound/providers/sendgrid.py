@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_der_public_key, load_pem_public_key
 from django.conf import settings
 
-from preferences.inbound.providers import Rejected, address, fresh, json_body, text
+from preferences.inbound.providers import Rejected, fresh, json_body, signal_for, text
 from preferences.inbound.signals import Kind, Signal, ignored
 
 SIGNATURE = "X-Twilio-Email-Event-Webhook-Signature"
@@ -70,7 +70,4 @@ def _signal(event: dict) -> Signal:
         kind = Kind.ESP_UNSUBSCRIBE
     else:
         return ignored(key, f"sendgrid:{name or 'none'}"[:32])
-    recipient = address(event.get("email"))
-    if recipient is None:
-        return ignored(key, "no_address")
-    return Signal(key=key, kind=kind, address=recipient, topic=text(event.get("hush_topic"), 64))
+    return signal_for(key, kind, event.get("email"), text(event.get("hush_topic"), 64))
