@@ -346,11 +346,13 @@ def _stop(proc: subprocess.Popen, log) -> None:
 
 
 @contextmanager
-def celery_worker():
-    """A Celery worker with the beat schedule embedded (it runs the audit sealer)."""
+def celery_worker(*, pool: str = "solo", concurrency: int = 1):
+    """A Celery worker with the beat schedule embedded (it runs the audit sealer and the
+    sweepers); `pool="prefork", concurrency=2` for one process per core."""
     log = open(STATE / "celery.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [str(BIN / "celery"), "-A", "config", "worker", "-B", "--pool", "solo",
+        [str(BIN / "celery"), "-A", "config", "worker", "-B", "--pool", pool,
+         "--concurrency", str(concurrency),
          "--loglevel", "WARNING", "--schedule", str(STATE / "celerybeat-schedule")],
         env=bench_env(), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True,

@@ -244,25 +244,6 @@ def listener():
         harness._stop(proc, log)
 
 
-@contextmanager
-def worker():
-    """A prefork worker (2 processes) with beat embedded (the inbound sweeper)."""
-    log = open(harness.STATE / "inbound-celery.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [str(harness.BIN / "celery"), "-A", "config", "worker", "-B", "--pool", "prefork",
-         "--concurrency", "2", "--loglevel", "WARNING", "--schedule",
-         str(harness.STATE / "inbound-beat-schedule")],
-        env=harness.bench_env(), cwd=harness.ROOT, stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True)
-    try:
-        time.sleep(4)
-        if proc.poll() is not None:
-            raise RuntimeError(f"celery exited; see {log.name}")
-        yield proc
-    finally:
-        harness._stop(proc, log)
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--turns", type=int, default=3)
@@ -292,7 +273,8 @@ def main(argv=None) -> int:
 
     tokens = Tokens()
     result = {"machine": harness.machine(), "args": vars(args), "turns": []}
-    with harness.gunicorn(workers=2) as base, listener() as port, worker():
+    with harness.gunicorn(workers=2) as base, listener() as port, \
+            harness.celery_worker(pool="prefork", concurrency=2):
         print(f"quiet: {harness.wait_for_quiet()} cores busy")
         for turn in range(args.turns):
             one_click = oneclick_turn(base, tokens.take(args.messages))
