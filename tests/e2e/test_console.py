@@ -107,3 +107,29 @@ def test_an_analyst_is_refused_the_subjects_page(page, hush):
     response = page.goto(f"{hush}/console/subjects/")
     assert response.status == 403
     expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+
+
+def test_an_analyst_reads_the_mail_feedback_chart(page, hush, snap):
+    from preferences.inbound import counters
+    from preferences.models import DailyCount, InboundEvent
+
+    analyst = staff("erin", "analyst")
+    device = TOTPDevice.objects.create(user=analyst, name="phone", confirmed=True)
+    today = timezone.now()
+    for days_ago, complaints in enumerate([1, 6, 2, 0, 4]):
+        day = today - timedelta(days=days_ago)
+        InboundEvent.objects.bulk_create(
+            [InboundEvent(key=f"c{days_ago}-{i}", channel="sendgrid", kind="complaint",
+                          status="applied", received_at=day) for i in range(complaints)]
+            + [InboundEvent(key=f"m{days_ago}", channel="smtp", kind="mailto",
+                            status="applied", received_at=day)])
+        DailyCount.objects.create(day=day.date(), name=counters.CONSENT_ALLOWED, count=1000)
+    sign_in(page, hush, "erin")
+    page.get_by_label("Code").fill(f"{totp(device.bin_key):06d}")
+    page.get_by_role("button", name="Verify").click()
+    page.get_by_role("link", name="Mail feedback").click()
+    expect(page.get_by_role("heading", name="Mail feedback")).to_be_visible()
+    expect(page.locator("#gmail-limit")).to_have_count(1)
+    expect(page.locator("#complaint-rate rect.over")).to_have_count(2)  # 0.6% and 0.4%
+    expect(page.locator("#totals")).to_contain_text("13 complaints")
+    snap(page, "console-mail-feedback")
