@@ -73,11 +73,13 @@ def pending_sql(column: Column) -> sql.Composable:
     present = sql.SQL("{} IS NOT NULL").format(col)
     if column.type == "text":
         present = sql.SQL("({} IS NOT NULL AND {} <> '')").format(col, col)
-    if column.transform == "null" and column.type in JSON_TYPES and not column.nullable:
-        return sql.SQL("{}::text <> '{{}}'").format(col)
+    if column.transform == "null" and column.type == "json" and not column.nullable:
+        return sql.SQL("{}::text <> '{{}}'").format(col)  # json has no equality: as text
+    if column.transform == "null" and column.type == "jsonb" and not column.nullable:
+        return sql.SQL("{} <> '{{}}'::jsonb").format(col)
     if column.transform == "null":
         return present
-    if column.transform == "redact" and column.type in JSON_TYPES:
+    if column.transform == "redact" and column.type == "json":
         return sql.SQL("({} AND {}::text <> {}::text)").format(present, col, constant_sql(column))
     if column.transform == "redact":
         return sql.SQL("({} AND {} <> {})").format(present, col, constant_sql(column))
