@@ -6,15 +6,13 @@ from datetime import date, timedelta
 import pytest
 from django.db import transaction
 
-import audit
 from anonymizer import catalog
 from anonymizer.catalog import Category, PiiField
 from anonymizer.erasure.targets import erase_entry
 from anonymizer.policies import field_apply
 from anonymizer.retention import retention_run
 from anonymizer.transforming.markers import value_marked
-from preferences import services
-from preferences.models import ConsentEvent, Delivery, Destination
+from preferences.models import DataExport, Delivery, Destination
 
 
 @pytest.mark.parametrize(("transform", "kind", "value", "marked"), [
@@ -53,23 +51,25 @@ def test_what_a_transform_makes_is_marked(db, transform, kind, value):
     assert value_marked(transform, kind, field_apply(transform, value, kind=kind))
 
 
-def _events(subject):
-    return ConsentEvent.objects.filter(subject=subject)
+def _exports(subject):
+    return DataExport.objects.filter(subject=subject)
 
 
-def test_erasure_through_a_join_reports_the_fields_it_changed(db, alice, bob, offers):
+def test_erasure_through_a_join_reports_the_fields_it_changed(db, alice, bob):
+    # Consent events would do as well, but they are append-only: exports are reached
+    # the same way, through the subject's public id.
     for subject in (alice, bob):
-        services.subscription_set(subject=subject, topic=offers, status="unsubscribed",
-                                  source="api", actor=audit.SYSTEM)
-    entry = catalog.register(ConsentEvent, subject="subject__public_id", fields=[
-        PiiField("old_status", Category.FREE_TEXT, erase="redact"),
-        PiiField("new_status", Category.FREE_TEXT, erase=None)])
+        for name in ("a.zip.enc", "b.zip.enc", ""):
+            DataExport.objects.create(subject=subject, source="api", file_name=name)
+    entry = catalog.register(DataExport, subject="subject__public_id", fields=[
+        PiiField("file_name", Category.FREE_TEXT, erase="redact"),
+        PiiField("status", Category.FREE_TEXT, erase=None)])
     ids = {"public_id": str(alice.public_id)}
-    holding = _events(alice).exclude(old_status="").count()
-    assert holding and erase_entry(entry, ids) == (holding, ["old_status"])
-    assert set(_events(alice).exclude(old_status="").values_list("old_status", flat=True)) \
+    holding = _exports(alice).exclude(file_name="").count()
+    assert holding == 2 and erase_entry(entry, ids) == (holding, ["file_name"])
+    assert set(_exports(alice).exclude(file_name="").values_list("file_name", flat=True)) \
         == {"[REDACTED]"}
-    assert "[REDACTED]" not in set(_events(bob).values_list("old_status", flat=True))
+    assert "[REDACTED]" not in set(_exports(bob).values_list("file_name", flat=True))
     assert erase_entry(entry, ids) == (0, [])
 
 
