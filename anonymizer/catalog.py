@@ -24,6 +24,8 @@ from django.db.models import Q
 TRANSFORM_NAMES = frozenset({"null", "redact", "mask", "pseudonymise", "tokenize",
                              "generalize", "delete"})
 SUBJECT_IDENTIFIERS = frozenset({"email_digest", "email", "external_id", "public_id"})
+# The model fields whose values are text (`null` may store '' in them when NOT NULL).
+TEXT_FIELDS = frozenset({"CharField", "TextField", "SlugField", "EmailField", "URLField"})
 
 
 class Category(StrEnum):
@@ -201,8 +203,7 @@ def _check_model_entry(entry: Entry) -> None:
 
 
 def _is_text(model_field) -> bool:
-    return model_field.get_internal_type() in {"CharField", "TextField", "SlugField",
-                                               "EmailField", "URLField"}
+    return model_field.get_internal_type() in TEXT_FIELDS
 
 
 def _add(entry: Entry) -> Entry:

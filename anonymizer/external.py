@@ -2,7 +2,9 @@
 psycopg 3 for the catalog's external entries.
 
 Names (tables, columns) are always composed with `psycopg.sql.Identifier`, never
-formatted into the SQL; values are always parameters. Every helper takes an
+formatted into the SQL; values are parameters, or `psycopg.sql.Literal` where a
+condition is handed to the transforming engine (quoted by psycopg, never
+formatted). Every helper takes an
 optional open connection so a caller (an erasure step) can run several in one
 transaction; without one, each call opens its own and commits on success.
 """
@@ -19,7 +21,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from anonymizer.catalog import Entry, PiiField
-from anonymizer.policies import field_apply
+from anonymizer.transforming import ExternalRows, Outcome, rows_transform
 
 TEXT_TYPES = ("character varying", "character", "text", "json", "jsonb")
 
@@ -55,12 +57,12 @@ def table_sql(entry: Entry) -> sql.Identifier:
     return sql.Identifier(*entry.table.split("."))
 
 
-def subject_where(entry: Entry, identifier: str) -> tuple[sql.Composable, list]:
+def subject_sql(entry: Entry, identifier: str) -> sql.Composable:
     """The condition picking a subject's rows. Emails compare case-insensitively."""
     column = sql.Identifier(entry.subject)
     if entry.subject_by == "email":
-        return sql.SQL("lower({}) = lower(%s)").format(column), [identifier]
-    return sql.SQL("{}::text = %s").format(column), [str(identifier)]
+        return sql.SQL("lower({}) = lower({})").format(column, sql.Literal(identifier))
+    return sql.SQL("{}::text = {}").format(column, sql.Literal(str(identifier)))
 
 
 def subject_identifier(subject, subject_by: str) -> str | None:
@@ -73,20 +75,20 @@ def external_rows(entry: Entry, identifier: str, *, columns: list[str] | None = 
                   conn: psycopg.Connection | None = None) -> list[dict]:
     """A subject's rows: the subject column and the catalogued fields, as dicts."""
     columns = columns or _catalogued_columns(entry)
-    where, params = subject_where(entry, identifier)
     query = sql.SQL("SELECT {} FROM {} WHERE {}").format(
-        sql.SQL(", ").join(map(sql.Identifier, columns)), table_sql(entry), where)
+        sql.SQL(", ").join(map(sql.Identifier, columns)), table_sql(entry),
+        subject_sql(entry, identifier))
     with external_connection(entry.database, conn) as c, c.cursor(row_factory=dict_row) as cur:
-        cur.execute(query, params)
+        cur.execute(query)
         return cur.fetchall()
 
 
 def external_count(entry: Entry, identifier: str, *,
                    conn: psycopg.Connection | None = None) -> int:
-    where, params = subject_where(entry, identifier)
-    query = sql.SQL("SELECT count(*) FROM {} WHERE {}").format(table_sql(entry), where)
+    query = sql.SQL("SELECT count(*) FROM {} WHERE {}").format(
+        table_sql(entry), subject_sql(entry, identifier))
     with external_connection(entry.database, conn) as c, c.cursor() as cur:
-        cur.execute(query, params)
+        cur.execute(query)
         return cur.fetchone()[0]
 
 
@@ -96,21 +98,21 @@ def external_update(entry: Entry, identifier: str, values: dict, *,
     unknown = set(values) - set(_catalogued_columns(entry))
     if unknown:
         raise ValueError(f"{entry.key}: not catalogued: {', '.join(sorted(unknown))}")
-    where, params = subject_where(entry, identifier)
     assignments = sql.SQL(", ").join(
         sql.SQL("{} = %s").format(sql.Identifier(column)) for column in values)
-    query = sql.SQL("UPDATE {} SET {} WHERE {}").format(table_sql(entry), assignments, where)
+    query = sql.SQL("UPDATE {} SET {} WHERE {}").format(table_sql(entry), assignments,
+                                                        subject_sql(entry, identifier))
     with external_connection(entry.database, conn) as c, c.cursor() as cur:
-        cur.execute(query, [*values.values(), *params])
+        cur.execute(query, list(values.values()))
         return cur.rowcount
 
 
 def external_delete(entry: Entry, identifier: str, *,
                     conn: psycopg.Connection | None = None) -> int:
-    where, params = subject_where(entry, identifier)
-    query = sql.SQL("DELETE FROM {} WHERE {}").format(table_sql(entry), where)
+    query = sql.SQL("DELETE FROM {} WHERE {}").format(table_sql(entry),
+                                                      subject_sql(entry, identifier))
     with external_connection(entry.database, conn) as c, c.cursor() as cur:
-        cur.execute(query, params)
+        cur.execute(query)
         return cur.rowcount
 
 
@@ -118,40 +120,29 @@ def external_erase(entry: Entry, identifier: str, *,
                    transform: Callable[[PiiField, object], object] | None = None,
                    conn: psycopg.Connection | None = None) -> int:
     """Erase a subject's rows as the entry says: delete them (`erase_rows`) or apply
-    each field's `erase` transform row by row (rows are locked meanwhile).
-    `transform(field, value)` defaults to `anonymizer.policies.field_apply`.
-    Returns the number of rows changed; running it again changes nothing new."""
+    each field's `erase` transform (`external_transform`). `transform(field, value)`
+    replaces the deployment's transforms. Returns the number of rows changed;
+    running it again changes nothing new."""
     if entry.erase_rows:
         return external_delete(entry, identifier, conn=conn)
-    erased = [f for f in entry.fields if f.erase is not None]
-    if not erased:
-        return 0
-    transform = transform or _policy_transform
-    where, params = subject_where(entry, identifier)
-    select = sql.SQL("SELECT ctid, {} FROM {} WHERE {} FOR UPDATE").format(
-        sql.SQL(", ").join(sql.Identifier(f.name) for f in erased), table_sql(entry), where)
-    update = sql.SQL("UPDATE {} SET {} WHERE ctid = %s").format(
-        table_sql(entry),
-        sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(f.name)) for f in erased))
-    changed = 0
-    with external_connection(entry.database, conn) as c, c.cursor() as cur:
-        cur.execute(select, params)
-        rows = cur.fetchall()
-        updates = []
-        for ctid, *values in rows:
-            new = [None if value is None else transform(f, value)
-                   for f, value in zip(erased, values, strict=True)]
-            if new != values:
-                updates.append([*new, ctid])
-        if updates:
-            cur.executemany(update, updates)
-            changed = len(updates)
-    return changed
+    return external_transform(entry, identifier, role="erase", transform=transform,
+                              conn=conn).rows
 
 
-def _policy_transform(pii_field: PiiField, value):
-    options = {"level": pii_field.level} if pii_field.level else {}
-    return field_apply(pii_field.erase, value, kind=pii_field.kind, **options)
+def external_transform(entry: Entry, identifier: str, *, role: str,
+                       transform: Callable[[PiiField, object], object] | None = None,
+                       conn: psycopg.Connection | None = None,
+                       batch_size: int = 2000) -> Outcome:
+    """Apply each field's `role` transform to a subject's rows through the
+    transforming engine: what SQL can express in one statement, the rest in pages of
+    `batch_size` locked rows. Returns the rows and the fields changed."""
+    fields = [f for f in entry.fields if getattr(f, role) is not None]
+    if not fields:
+        return Outcome()
+    with external_connection(entry.database, conn) as c:
+        rows = ExternalRows(entry=entry, conn=c, where=subject_sql(entry, identifier))
+        return rows_transform(rows, fields=fields, role=role, batch_size=batch_size,
+                              ranges=False, report_fields=True, apply=transform)
 
 
 def _catalogued_columns(entry: Entry) -> list[str]:

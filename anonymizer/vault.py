@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, models, transaction
 
 import audit
+from anonymizer.core import transforms
 from common.fields import EncryptedTextField
 
 
@@ -53,8 +54,8 @@ class DatabaseVault:
         try:
             with transaction.atomic():
                 return TokenVaultEntry.objects.create(
-                    token="tok_" + secrets.token_urlsafe(24), kind=kind or "", value=value,
-                    value_digest=digest).token
+                    token=transforms.TOKEN_PREFIX + secrets.token_urlsafe(24),
+                    kind=kind or "", value=value, value_digest=digest).token
         except IntegrityError:  # tokenized concurrently: the other writer's token wins
             return TokenVaultEntry.objects.get(value_digest=digest).token
 

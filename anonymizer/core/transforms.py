@@ -26,6 +26,14 @@ class _Delete:
 
 DELETE = _Delete()
 
+# What the transforms that are not idempotent leave in a value, so that a value they
+# already made is recognised and not transformed again (`anonymizer.transforming.markers`
+# reads these; nothing else spells them out).
+PSEUDONYM_PREFIX = "pseu_"
+PSEUDONYM_DOMAIN = "pseudonym.invalid"   # a format-preserving pseudonym of an email
+TOKEN_PREFIX = "tok_"  # noqa: S105 (a prefix, not a secret)
+MASK_RUN = "**"                          # every masked value holds two asterisks in a row
+
 _NOT_DIGIT = re.compile(r"\D")
 _SPACES = re.compile(r"\s+")
 
@@ -73,9 +81,9 @@ def pseudonymise(value, *, key: bytes, kind: str | None = None,
         raise ValueError("pseudonymise needs a key")
     digest = _digest(value, key)
     if not format_preserving:
-        return "pseu_" + digest.hex()[:32]
+        return PSEUDONYM_PREFIX + digest.hex()[:32]
     if kind == "EMAIL":
-        return f"p{digest.hex()[:16]}@pseudonym.invalid"
+        return f"p{digest.hex()[:16]}@{PSEUDONYM_DOMAIN}"
     if kind == "IP_ADDRESS":
         address = ipaddress.ip_address(str(value).strip())
         if address.version == 4:  # 240.0.0.0/4 is reserved: never a real host
@@ -117,7 +125,7 @@ class MemoryVault:
     def put(self, value: str, *, kind: str | None) -> str:
         token = self._by_value.get((kind, value))
         if token is None:
-            token = "tok_" + secrets.token_urlsafe(16)
+            token = TOKEN_PREFIX + secrets.token_urlsafe(16)
             self._by_token[token] = value
             self._by_value[(kind, value)] = token
         return token

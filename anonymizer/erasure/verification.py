@@ -17,10 +17,9 @@ from anonymizer import catalog
 from anonymizer.catalog import Entry
 from anonymizer.erasure.planning import erasable
 from anonymizer.erasure.requests import identifiers_of
-from anonymizer.external import external_connection, external_count, table_sql
+from anonymizer.external import external_connect, external_connection, external_count, table_sql
 from anonymizer.models import ErasureRequest, ErasureStep
-from anonymizer.retention.columns import sql_pending
-from anonymizer.retention.tables import ExternalTable, HushTable
+from anonymizer.transforming import ExternalRows, HushRows, rows_pending
 from common.fields import EncryptedTextField
 
 Status = ErasureStep.Status
@@ -246,24 +245,18 @@ def erasure_pending(entry: Entry, public_ids: list) -> int:
     """Rows of erased subjects (by public id) that still hold a field erasure should
     have changed, or still exist where erasure deletes rows. Hush models, and external
     tables keyed by public id (the only identifier Hush keeps after erasure)."""
-    if not public_ids or not entry.erasable:
+    if not public_ids or not entry.erasable or entry.subject_by != "public_id":
         return 0
     if entry.external:
-        if entry.subject_by != "public_id":
-            return 0
-        with ExternalTable(entry) as table:
-            where = sql.SQL("{}::text = ANY({})").format(
-                sql.Identifier(entry.subject), sql.Literal([str(p) for p in public_ids]))
-            if not entry.erase_rows:
-                columns = [c for c in table.columns("erase") if c.transform]
-                where = sql.SQL("{} AND ({})").format(
-                    where, sql.SQL(" OR ").join(sql_pending(c) for c in columns))
-            return table.conn.execute(table.count_sql(where)).fetchone()[0]
-    if entry.subject_by != "public_id":
-        return 0
-    table = HushTable(entry)
+        where = sql.SQL("{}::text = ANY({})").format(
+            sql.Identifier(entry.subject), sql.Literal([str(p) for p in public_ids]))
+        with external_connect(entry.database, autocommit=True) as conn:
+            return _pending(entry, ExternalRows(entry=entry, conn=conn, where=where))
     rows = entry.model._default_manager.filter(**{f"{entry.subject}__in": public_ids})
+    return _pending(entry, HushRows(rows=rows, label=entry.key))
+
+
+def _pending(entry: Entry, rows) -> int:
     if entry.erase_rows:
         return rows.count()
-    columns = [c for c in table.columns("erase") if c.transform]
-    return rows.filter(table._orm_pending(columns)).count()
+    return rows_pending(rows, fields=entry.fields, role="erase")

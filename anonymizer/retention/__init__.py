@@ -1,17 +1,16 @@
 """Retention: once a row is older than its catalog entry's `retention`, each field's
 `retain` transform is applied to it (or the row is deleted, for `retain="delete"`).
 
-On PostgreSQL the transforms that SQL can express run set-based, one statement
-per batch of rows: `null`, `redact` (a constant), `generalize` of IP addresses
-(`network(set_masklen(...))`, /24 and /48) and of date and timestamp columns
-(`date_trunc`). The others (`pseudonymise`, `mask`, `tokenize`, `generalize` of
-text dates) and every transform on SQLite or on an encrypted column run in Python
-through `anonymizer.policies.field_apply`, in keyset-paginated batches.
+Transforms go through the engine erasure uses too (`anonymizer.transforming`): on
+PostgreSQL what SQL can express runs set-based, one UPDATE per range of keys
+(`null`, `redact`, `generalize` of IP addresses and of date and timestamp
+columns); the rest, and everything on SQLite or in an encrypted column, in Python
+in keyset-paginated batches.
 
-A row is only picked while some field is still *pending*: not null, not already
-the constant, not already a network, not already pseudonymised (`pseu_`), masked
-(`**`) or tokenized (`tok_`). So a run can stop anywhere and the next one carries
-on, and running it twice changes nothing the second time.
+A row is only picked while some field is still *pending*: not empty, not already
+the constant, nor marked as already transformed (`anonymizer.transforming.markers`).
+So a run can stop anywhere and the next one carries on, and running it twice
+changes nothing the second time.
 
 Rows go (`retain="delete"`) one DELETE per range of `batch_size` keys, set-based
 on every database: through the ORM for Hush models (so a cascade or a delete

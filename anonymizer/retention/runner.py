@@ -16,7 +16,8 @@ from django.utils import timezone
 import audit
 from anonymizer import catalog
 from anonymizer.catalog import Entry
-from anonymizer.retention.tables import EntryProgress, ExternalTable, HushTable
+from anonymizer.retention.older import EntryProgress, older_delete, older_rows
+from anonymizer.transforming import rows_pending, rows_transform
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +61,8 @@ def retention_run(*, entry_key: str | None = None, batch_size: int | None = None
         started = time.monotonic()
         state = EntryProgress(key=entry.key)
         result.entries[entry.key] = state
-        cutoff = now - entry.retention
-        runner = ExternalTable(entry) if entry.external else HushTable(entry)
-        with runner:
-            runner.run(state, cutoff=cutoff, batch_size=batch_size, dry_run=dry_run,
+        with older_rows(entry, cutoff=now - entry.retention) as rows:
+            _entry_run(entry, rows, state, batch_size=batch_size, dry_run=dry_run,
                        set_based=set_based, progress=progress)
         state.seconds = time.monotonic() - started
         log.info("retention %s: %s rows transformed, %s deleted%s in %.1fs", entry.key,
@@ -73,17 +72,35 @@ def retention_run(*, entry_key: str | None = None, batch_size: int | None = None
     return result
 
 
+def _entry_run(entry, rows, state, *, batch_size, dry_run, set_based, progress):
+    if entry.deletes_rows_on_retention:
+        state.set_based = True  # one statement per range of keys
+        if dry_run:
+            state.deleted = rows.count()
+        else:
+            older_delete(rows, state, batch_size=batch_size, progress=progress)
+        return
+
+    def batch_done(outcome):
+        state.rows, state.batches, state.set_based = (outcome.rows, outcome.batches,
+                                                      outcome.set_based)
+        if progress is not None:
+            progress(state)
+
+    outcome = rows_transform(rows, fields=entry.fields, role="retain", batch_size=batch_size,
+                             set_based=set_based, dry_run=dry_run, progress=batch_done)
+    state.rows, state.set_based = outcome.rows, outcome.set_based  # a dry run has no batch
+
+
 def retention_pending(entry: Entry, *, now=None) -> int:
     """Rows older than the entry's limit that still hold what retention should have
     transformed (or deleted). Changes nothing and records nothing."""
     if entry.retention is None:
         return 0
-    cutoff = (now or timezone.now()) - entry.retention
-    with (ExternalTable(entry) if entry.external else HushTable(entry)) as table:
+    with older_rows(entry, cutoff=(now or timezone.now()) - entry.retention) as rows:
         if entry.deletes_rows_on_retention:
-            return table.count_older(cutoff)
-        columns = [c for c in table.columns() if c.transform]
-        return table.count_pending(cutoff, columns) if columns else 0
+            return rows.count()
+        return rows_pending(rows, fields=entry.fields, role="retain")
 
 
 _LOCK = "hush:retention-run"
