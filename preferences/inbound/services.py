@@ -94,22 +94,34 @@ def signals_record(*, channel: str, signals: list[Signal]) -> Recorded:
         if not rows:
             return Recorded(ignored=ignored)
         seen = set(InboundEvent.objects.filter(key__in=list(rows)).values_list("key", flat=True))
-        InboundEvent.objects.bulk_create([r for k, r in rows.items() if k not in seen],
-                                         ignore_conflicts=True)
-        fresh = list(InboundEvent.objects.select_for_update()
-                     .filter(key__in=[k for k in rows if k not in seen], status=Status.PENDING)
-                     .order_by("id"))
+        fresh = [row for key, row in rows.items() if key not in seen]
         # Suppressions are applied set-based, so at once whatever their number; events
         # applied one by one (unsubscribes, soft bounces) wait for workers past the limit.
         one_by_one = [e for e in fresh if e.kind not in _SUPPRESSING]
         now_applied = fresh if len(one_by_one) <= settings.HUSH_INBOUND_INLINE_MAX \
             else [e for e in fresh if e.kind in _SUPPRESSING]
-        _apply_all(now_applied)
+        inline = {e.key for e in now_applied}
+        # What is applied now is written as applied (one INSERT, no UPDATE after). A key
+        # another transaction wrote since the SELECT makes this INSERT fail: nothing is
+        # recorded, the caller answers "retry", and the retry finds the key.
+        saved = InboundEvent.objects.bulk_create(
+            [_as_applied(e, now) if e.key in inline else e for e in fresh])
+        for event, row in zip(fresh, saved, strict=True):
+            event.pk = row.pk
+        _apply_all(now_applied, written_applied=True)
         applied = len(now_applied)
         if applied < len(fresh):
             _queue([e.pk for e in one_by_one])
     return Recorded(new=len(fresh), duplicate=len(rows) - len(fresh), ignored=ignored,
                     applied=applied)
+
+
+def _as_applied(event: InboundEvent, now) -> InboundEvent:
+    """The ledger row of an event applied in this transaction: only what stays."""
+    return InboundEvent(key=event.key, channel=event.channel, kind=event.kind,
+                        status=Status.APPLIED, applied_at=now, changed=False,
+                        email_digest=event.email_digest if event.kind == Kind.SOFT_BOUNCE
+                        else "", topic_slug=event.topic_slug, received_at=event.received_at)
 
 
 def _actionable(row: InboundEvent) -> bool:
@@ -154,8 +166,9 @@ _SUPPRESSING = {Kind.COMPLAINT: (Suppression.Reason.COMPLAINT, Source.COMPLAINT)
                 Kind.HARD_BOUNCE: (Suppression.Reason.BOUNCE, Source.BOUNCE)}
 
 
-def _apply_all(events: list[InboundEvent]) -> None:
-    """Apply each event (in the caller's transaction) and mark it applied."""
+def _apply_all(events: list[InboundEvent], *, written_applied: bool = False) -> None:
+    """Apply each event (in the caller's transaction) and mark it applied (if its row was
+    written as applied already, `_as_applied`, only which ones changed something)."""
     groups: dict[tuple, list[InboundEvent]] = {}
     for event in events:
         if event.kind in _SUPPRESSING:
@@ -170,9 +183,15 @@ def _apply_all(events: list[InboundEvent]) -> None:
         for event in group:  # of several events for one address, the first changed it
             event.changed = digests[event.pk] in changed
             changed.discard(digests[event.pk])
+    rows = InboundEvent.objects
+    if written_applied:
+        changed = [e.pk for e in events if e.changed]
+        if changed:
+            rows.filter(pk__in=changed).update(changed=True)
+        return
     # Marked in three set-based UPDATEs (bulk_update's CASE per row costs more in Python
     # than the whole batch's changes).
-    now, rows = timezone.now(), InboundEvent.objects
+    now = timezone.now()
     for changed in (True, False):
         ids = [e.pk for e in events if bool(e.changed) is changed]
         if ids:
