@@ -76,6 +76,16 @@ class Tokens:
         self.used = int((harness.STATE / "inbound-used.txt").read_text()) \
             if (harness.STATE / "inbound-used.txt").exists() else 0
 
+    def addresses(self, n: int) -> list[str]:
+        """Subjects' addresses no earlier run bounced (past the consent check's 10,000)."""
+        path = harness.STATE / "inbound-bounced.txt"
+        first = int(path.read_text()) if path.exists() else harness.CHECK_SUBJECTS
+        if first + n > harness.SUBJECTS:
+            raise SystemExit("the bench database ran out of unbounced addresses: rerun with "
+                             "--seed")
+        path.write_text(str(first + n))
+        return [f"bench-{i}@example.com" for i in range(first, first + n)]
+
     def take(self, n: int) -> list[str]:
         if self.used + n > len(self.lines):
             raise SystemExit("the bench database ran out of fresh tokens: rerun with --seed")
@@ -271,6 +281,7 @@ def main(argv=None) -> int:
         print(f"setting up database {harness.DB_NAME} ...")
         harness.recreate_database(subjects=harness.SUBJECTS)
         (harness.STATE / "inbound-used.txt").unlink(missing_ok=True)
+        (harness.STATE / "inbound-bounced.txt").write_text("50000")
     from preferences.models import Topic
 
     tokens = Tokens()
@@ -299,10 +310,8 @@ def main(argv=None) -> int:
                   f"{pipe['not_allowed_after']}/{args.pipe_messages}")
         topic = Topic.objects.get(slug=harness.ONE_CLICK_TOPICS[-1])
         latencies, batches = [], []
-        start = 50_000 + int(time.time()) % 40 * 1000  # addresses not used by a recent run
         for b in range(args.batches if "sendgrid" in parts else 0):
-            emails = [f"bench-{(start + b * 1000 + i) % harness.SUBJECTS}@example.com"
-                      for i in range(1000)]
+            emails = tokens.addresses(1000)
             batch = sendgrid_batch(base, key, emails, topic)
             latencies += batch.pop("latencies")
             batches.append(batch)
