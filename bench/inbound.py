@@ -281,7 +281,7 @@ def main(argv=None) -> int:
         print(f"setting up database {harness.DB_NAME} ...")
         harness.recreate_database(subjects=harness.SUBJECTS)
         (harness.STATE / "inbound-used.txt").unlink(missing_ok=True)
-        (harness.STATE / "inbound-bounced.txt").write_text("50000")
+        (harness.STATE / "inbound-bounced.txt").unlink(missing_ok=True)
     from preferences.models import Topic
 
     tokens = Tokens()
