@@ -2,6 +2,9 @@
 updates the state, appends a ConsentEvent and appends an audit event.
 
 Propagation (the outbox) joins these same transactions: see `_record_change`.
+
+It runs past 400 lines because every write that makes a ConsentEvent lives here, next
+to the one `_record_changes` they all go through (the suppression list's too).
 """
 
 import uuid
