@@ -191,7 +191,7 @@ _SUPPRESSING = {Kind.COMPLAINT: (Suppression.Reason.COMPLAINT, Source.COMPLAINT)
 
 def _apply_all(events: list[InboundEvent], *, written_applied: bool = False) -> None:
     """Apply each event (in the caller's transaction) and mark it applied (if its row was
-    written as applied already, `_as_applied`, only which ones changed something)."""
+    written as applied already by `_ledger_insert`, only which ones changed something)."""
     groups: dict[tuple, list[InboundEvent]] = {}
     for event in events:
         if event.kind in _SUPPRESSING:
