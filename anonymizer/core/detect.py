@@ -111,8 +111,9 @@ _LATLON_KV = re.compile(
 # Each pattern starts with a character class, not a lookbehind: re then skips
 # characters that cannot start a match in a tight loop.
 _IBAN = re.compile(r"[A-Z](?<![A-Za-z0-9][A-Z])[A-Z][0-9]{2}(?:[ \-]?[A-Z0-9]){11,30}")
-# People paste IBANs lower-case too ("gb42nawi0445..."): the same shape, all lower.
-_IBAN_LOWER = re.compile(r"[a-z](?<![A-Za-z0-9][a-z])[a-z][0-9]{2}(?:[ \-]?[a-z0-9]){11,30}")
+# People paste IBANs lower-case too ("gb42nawi0445..."): the same shape, all lower, but
+# not inside a hex id ("...-ee85-40f33ee7..." is a UUID's tail): no dash before or inside.
+_IBAN_LOWER = re.compile(r"[a-z](?<![A-Za-z0-9\-][a-z])[a-z][0-9]{2}(?: ?[a-z0-9]){11,30}")
 # MAC addresses are rare: look for their separators' rhythm before the real regex
 # (a pattern that starts with a literal is searched for at C speed).
 _MAC_COLONS = re.compile(r":[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}:")
@@ -272,11 +273,12 @@ _PERSON_LOWER = re.compile(
     r"(?i:my\s+name\s+is|my\s+name's|i'?m\s+called|call\s+me)[ \t]+"
     rf"(?P<v>[{_LOWER}][{_LOWER}'\u2019\-]+(?:[ \t]+[{_LOWER}][{_LOWER}'\u2019\-]+){{0,2}})"
 )
-_NOT_NAMES = frozenset(
-    "a an and are as at be but by for from have here i if in is it its just me my not now "
-    "of on or please so that the their then there this to too very was we with you your "
-    "unknown private none secret irrelevant".split()
-)
+_NOT_NAMES = frozenset((
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "have", "here", "i",
+    "if", "in", "is", "it", "its", "just", "me", "my", "not", "now", "of", "on", "or", "please",
+    "so", "that", "the", "their", "then", "there", "this", "to", "too", "very", "was", "we",
+    "with", "you", "your", "unknown", "private", "none", "secret", "irrelevant",
+))
 _TITLES = ("Mr", "Ms", "Mx", "Miss", "Dr", "Prof")
 _PERSON_TITLE = re.compile(r"\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof)\.?[ \t]+(?P<v>" + _NAME + r")")
 
@@ -636,10 +638,10 @@ def _classify(text: str, s: int, e: int, cand: str, found: list,
             return True
         if g and g.group(2) == "-":
             return True  # "078-05-0000": SSN-shaped but never issued, and no phone's shape
-    if n == 11 and digits[0] == "1" and _CN_MOBILE.fullmatch(cand):
-        if _phones_module().valid_for_code(86, digits):
-            found.append((s, _with_extension(text, e), PHONE, "phone_cn_mobile"))
-            return True
+    if n == 11 and digits[0] == "1" and _CN_MOBILE.fullmatch(cand) and (
+            _phones_module().valid_for_code(86, digits)):
+        found.append((s, _with_extension(text, e), PHONE, "phone_cn_mobile"))
+        return True
     if 7 <= n <= 15:
         if _phone_ok(cand, digits, regions):
             found.append((s, _with_extension(text, e), PHONE, "phone"))

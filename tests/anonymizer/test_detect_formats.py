@@ -101,7 +101,9 @@ def test_iban_lengths_match_the_registry_as_python_stdnum_ships_it():
     # written as "3!n3!n15!n" (lengths of digit / letter / any groups).
     path = stdnum.__file__.replace("__init__.py", "iban.dat")
     lengths = {}
-    for line in open(path, encoding="utf-8"):
+    with open(path, encoding="utf-8") as registry:
+        lines = registry.read().splitlines()
+    for line in lines:
         m = re.match(r'^([A-Z]{2}) .*bban="([^"]+)"', line)
         if m:
             lengths[m.group(1)] = 4 + sum(int(n) for n in re.findall(r"(\d+)!?[nace]", m.group(2)))
@@ -166,10 +168,11 @@ def test_never_issued_ssns_are_not_phones(text):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.sampled_from(["13", "15", "18", "19"]), st.integers(0, 10**9 - 1),
+@given(st.sampled_from(["138", "139", "150", "158", "177", "186", "188", "199"]),
+       st.integers(0, 10**8 - 1),
        st.sampled_from(["{}", "({})", '"{}"', "tel:{}", "[{}]"]))
 def test_chinese_mobiles_are_found_whole_in_any_wrapping(prefix, rest, wrap):
-    number = f"{prefix}{rest:09d}"
+    number = f"{prefix}{rest:08d}"
     text = "mobile " + wrap.format(number) + " ok"
     assert ("PHONE", number) in found(text)
 
@@ -198,3 +201,8 @@ def test_it_finds_names_after_a_cue_whole(text, value):
 
 def test_a_lower_case_ordinary_word_after_my_name_is_is_no_name():
     assert found("my name is not important") == []
+
+
+def test_a_uuid_tail_is_no_lower_case_iban():
+    # "ee85-40f33ee74055..." has an Estonian IBAN's shape and passes mod 97 by chance.
+    assert found("req=76b3eb32-ae0a-93d9-ee85-40f33ee74055 took 716ms") == []
