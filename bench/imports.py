@@ -50,9 +50,8 @@ def _write_files(rows: int) -> tuple[str, str]:
 
 
 def _import(kind: str, path: str) -> dict:
-    from preferences.imports.services import import_open, import_run
-
     import audit
+    from preferences.imports.services import import_open, import_run
 
     t0 = time.perf_counter()
     job, _ = import_open(kind=kind, path=path, actor=audit.SYSTEM)

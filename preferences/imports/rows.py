@@ -112,7 +112,7 @@ def plan_make(*, kind: str, header: list[str] | None, preset: str = "",
             plan.topics[name] = column
         else:
             raise PlanError("--map names a field suppressions do not have")
-    if plan.status and not plan.topic_slug:
+    if kind == "subjects" and plan.status and not plan.topic_slug:
         raise PlanError("this export is one list: name the Hush topic it feeds (--topic)")
     if kind == "subjects" and header is not None and not (
             {"email", "external_id"} & set(plan.columns)):
