@@ -633,6 +633,9 @@ class Import(models.Model):
                                     help_text="The audit actor, as type:id.")
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
+    beat_at = models.DateTimeField(null=True, blank=True,
+                                   help_text="The last batch's commit: a run silent for long "
+                                             "has stopped, and the sweeper queues it again.")
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

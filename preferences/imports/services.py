@@ -10,13 +10,18 @@ a bad row is its line number and a fixed reason.
 
 import hashlib
 import logging
+import os
+import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 import audit
+from common.tasks import task_send_on_commit
 from preferences.imports import bulk
 from preferences.imports.reader import Unreadable, rows_read
 from preferences.imports.rows import (
@@ -87,8 +92,9 @@ def import_open(*, kind: str, path: str, actor, preset: str = "", mapping: dict 
         kind=kind, file_sha256=sha256, preset=preset, mapping=mapping, topic_slug=topic_slug,
         status__in=[Import.Status.QUEUED, Import.Status.RUNNING, Import.Status.FAILED],
     ).order_by("-created_at").first()
-    if unfinished is not None:
+    if unfinished is not None:  # the same bytes: the checkpoint holds for this copy too
         if unfinished.file_path != str(path):
+            _upload_delete(unfinished)
             unfinished.file_path = str(path)
             unfinished.save(update_fields=["file_path"])
         return unfinished, True
@@ -108,7 +114,8 @@ def import_run(*, job_id: int, progress: Callable[[Import], None] | None = None,
     if job.status == Import.Status.DONE:
         return job
     Import.objects.filter(pk=job.pk).update(status=Import.Status.RUNNING, error="",
-                                            started_at=job.started_at or timezone.now())
+                                            started_at=job.started_at or timezone.now(),
+                                            beat_at=timezone.now())
     job.refresh_from_db()
     try:
         with open(job.file_path, "rb") as stream:
@@ -140,6 +147,7 @@ def import_run(*, job_id: int, progress: Callable[[Import], None] | None = None,
     job.status, job.finished_at = Import.Status.DONE, timezone.now()
     job.save(update_fields=["status", "finished_at"])
     audit.record(actor=_actor(job), action="import.finished", target=job, details=_counts(job))
+    _upload_delete(job)
     if progress:
         progress(job)
     return job
@@ -204,9 +212,9 @@ def _batch_commit(job: Import, plan, batch, context: _Context) -> None:
         job.updated += written.updated
         job.unchanged += written.unchanged + skipped
         job.bad += len(problems)
-        job.lines_done, job.bytes_done = batch[-1].last, batch[-1].end
+        job.lines_done, job.bytes_done, job.beat_at = batch[-1].last, batch[-1].end, now
         job.save(update_fields=["created", "updated", "unchanged", "bad", "lines_done",
-                                "bytes_done"])
+                                "bytes_done", "beat_at"])
         audit.record(actor=context.actor, action="import.batch", target=job,
                      details={"created": written.created, "updated": written.updated,
                               "unchanged": written.unchanged + skipped,
@@ -255,3 +263,51 @@ def _match_page(page, actor) -> int:
             audit.record(actor=actor, action="suppression.digests_matched",
                          details={"subjects": len(written.changes)})
     return len(written.changes)
+
+
+def _upload_dir() -> Path:
+    return Path(settings.HUSH_IMPORT_DIR)
+
+
+def _upload_delete(job: Import) -> None:
+    """An uploaded file holds addresses in the clear: it goes once it is imported.
+    (A file given to `manage.py import` is the operator's, and stays.)"""
+    path = Path(job.file_path)
+    if path.parent == _upload_dir() and path.name.endswith(".upload"):
+        path.unlink(missing_ok=True)
+
+
+def import_upload(*, kind: str, upload, actor, preset: str = "", mapping: dict | None = None,
+                  topic_slug: str = "") -> Import:
+    """Store an uploaded file (privately, until imported), open its import and queue it
+    (`preferences.import_run`). Raises PlanError, keeping nothing, for a file that
+    cannot be imported."""
+    if upload.size > settings.HUSH_IMPORT_MAX_BYTES:
+        raise PlanError(f"the file is larger than {settings.HUSH_IMPORT_MAX_BYTES} bytes")
+    folder = _upload_dir()
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = folder / f"{uuid.uuid4()}.upload"
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    try:
+        job, _ = import_open(kind=kind, path=str(path), actor=actor, preset=preset,
+                                   mapping=mapping, topic_slug=topic_slug,
+                                   file_name=Path(upload.name or "").name)
+    except PlanError:
+        path.unlink(missing_ok=True)
+        raise
+    task_send_on_commit("preferences.import_run", import_id=job.pk)
+    return job
+
+
+def imports_sweep() -> int:
+    """Queue again the imports that stopped: waiting, or running with no batch
+    committed for HUSH_IMPORT_STALE_AFTER seconds (a killed worker, a lost message)."""
+    stale = timezone.now() - timedelta(seconds=settings.HUSH_IMPORT_STALE_AFTER)
+    ids = list(Import.objects.filter(
+        status__in=[Import.Status.QUEUED, Import.Status.RUNNING], created_at__lt=stale,
+    ).exclude(beat_at__gte=stale).values_list("pk", flat=True))
+    for import_id in ids:
+        task_send_on_commit("preferences.import_run", import_id=import_id)
+    return len(ids)
