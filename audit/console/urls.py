@@ -1,6 +1,6 @@
 from django.urls import path
 
-from audit.console import analytics, auth_views, erasures, mail_feedback, views
+from audit.console import analytics, auth_views, erasures, imports, mail_feedback, views
 
 app_name = "console"
 
@@ -30,4 +30,7 @@ urlpatterns = [
     path("analytics/", analytics.analytics, name="analytics"),
     path("analytics/release/", analytics.analytics_release, name="analytics_release"),
     path("mail-feedback/", mail_feedback.mail_feedback, name="mail_feedback"),
+    path("imports/", imports.import_list, name="imports"),
+    path("imports/<uuid:key>/", imports.import_detail, name="import"),
+    path("imports/<uuid:key>/bad-rows.csv", imports.import_report, name="import_report"),
 ]
