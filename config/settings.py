@@ -55,6 +55,7 @@ HUSH_IMPORT_MAX_BYTES = env_int("HUSH_IMPORT_MAX_BYTES", 512 * 1024 * 1024, mini
 # An import whose last batch committed longer ago than this has stopped: queued again.
 HUSH_IMPORT_STALE_AFTER = env_int("HUSH_IMPORT_STALE_AFTER", 120, minimum=5)
 HUSH_IMPORT_SWEEP_INTERVAL = env_int("HUSH_IMPORT_SWEEP_INTERVAL", 30, minimum=1)
+HUSH_IMPORT_BATCH = env_int("HUSH_IMPORT_BATCH", 10000, minimum=1)  # rows per transaction
 
 # Mail in (preferences/inbound): the addresses the SMTP listener accepts at RCPT (the
 # mailto address above and these bounce / feedback-loop addresses, each also with a

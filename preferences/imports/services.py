@@ -42,7 +42,6 @@ from preferences.models import (
 from preferences.propagation.outbox import outbox_write_many
 
 logger = logging.getLogger(__name__)
-BATCH_SIZE = 10000
 MATCH_PAGE = 5000
 
 
@@ -108,8 +107,9 @@ def import_open(*, kind: str, path: str, actor, preset: str = "", mapping: dict 
 
 
 def import_run(*, job_id: int, progress: Callable[[Import], None] | None = None,
-               batch_size: int = BATCH_SIZE) -> Import:
+               batch_size: int | None = None) -> Import:
     """Read the import from its checkpoint to the end of its file."""
+    batch_size = batch_size or settings.HUSH_IMPORT_BATCH
     job = Import.objects.get(pk=job_id)
     if job.status == Import.Status.DONE:
         return job

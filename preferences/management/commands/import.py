@@ -30,11 +30,12 @@ class Command(BaseCommand):
         parser.add_argument("--topic", default="", metavar="SLUG",
                             help="the topic a one-list export (Mailchimp, SendGrid, listmonk, "
                                  "Brevo) feeds")
-        parser.add_argument("--batch", type=int, default=5000, help="rows per transaction")
+        parser.add_argument("--batch", type=int, default=None,
+                            help="rows per transaction (default HUSH_IMPORT_BATCH, 10,000)")
         parser.add_argument("--quiet", action="store_true", help="no progress line")
 
     def handle(self, *args, kind, file, preset, map, topic, batch, quiet, **options):
-        if batch < 1:
+        if batch is not None and batch < 1:
             raise CommandError("--batch is at least 1")
         try:
             job, resumed = import_open(kind=kind, path=file, actor=audit.SYSTEM, preset=preset,
