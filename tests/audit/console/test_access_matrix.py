@@ -36,6 +36,11 @@ MATRIX = [
     ("GET",  "/console/analytics/",                 302, 302, 403, 200, 403, 200, 403),
     ("POST", "/console/analytics/release/",         302, 302, 403, 302, 403, 302, 403),
     ("GET",  "/console/mail-feedback/",             302, 302, 403, 200, 200, 200, 403),
+    ("GET",  "/console/consent/",                   302, 302, 403, 200, 200, 403, 403),
+    ("GET",  "/console/consent/export",             302, 302, 403, 200, 200, 403, 403),
+    ("GET",  "/console/consent/export?with_email=on", 302, 302, 403, 200, 403, 403, 403),
+    ("GET",  "/console/suppressions/",              302, 302, 403, 200, 403, 403, 403),
+    ("POST", "/console/suppressions/",              302, 302, 403, 302, 403, 403, 403),
     ("GET",  "/console/imports/",                   302, 302, 403, 200, 403, 403, 403),
     ("GET",  "/console/imports/{import_key}/",      302, 302, 403, 200, 403, 403, 403),
     ("GET",  "/console/imports/{import_key}/bad-rows.csv", 302, 302, 403, 200, 403, 403, 403),
@@ -55,6 +60,8 @@ MATRIX = [
 POST_DATA = {
     "/console/deliveries/retry/": {"all": "1"},
     "/console/subjects/": {"email": "alice@example.com"},
+    "/console/suppressions/": {"address": "someone@example.com", "reason": "manual",
+                               "action": "suppress"},
 }
 
 
