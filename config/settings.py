@@ -196,6 +196,8 @@ AXES_VERBOSE = False
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"  # Hush's own 403 page
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -208,6 +210,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
             ],
+            # {% load plain %}: the console's durations, rates and details in words.
+            "libraries": {"plain": "audit.console.plain_tags"},
         },
     },
 ]

@@ -14,8 +14,10 @@ from django.views.decorators.http import require_POST
 import audit
 from anonymizer.erasure.selectors import erasures_counts
 from anonymizer.models import PiiAuditRun
+from audit.console import plain
 from audit.console.access import role_required
 from audit.console.forms import AuditFilterForm, SubjectLookupForm
+from audit.console.plain import mask_email
 from audit.selectors import chain_status, chain_verify, events_iter, events_page
 from audit.services import chain_seal
 from common.tasks import task_send_on_commit
@@ -68,8 +70,12 @@ def audit_trail(request):
         events_page(filters, before=request.GET.get("before"))
     query = request.GET.copy()
     query.pop("before", None)
+    people = plain.events_people(events)
+    rows = [{"event": e, "actor": people[e.actor_type, e.actor_id],
+             "target": people.get((e.target_type, e.target_id), ""),
+             "fields": plain.details_fields(e.details)} for e in events]
     return render(request, "console/audit.html", {
-        "form": form, "events": events, "next_cursor": next_cursor,
+        "form": form, "rows": rows, "next_cursor": next_cursor,
         "query": query.urlencode(), "filtered": bool(filters),
         "verification": request.session.pop("console_chain_report", None),
     })
@@ -120,8 +126,12 @@ def audit_verify(request):
 
 @role_required("view_deliveries")
 def deliveries(request):
+    destinations = [{"destination": d, "health": h, "state": plain.destination_state(d, h),
+                     "rate": plain.rate_words(h.get("failed_attempts", 0), h.get("attempts", 0))
+                     if "attempts" in h else None}
+                    for d, h in destinations_health()]
     return render(request, "console/deliveries.html", {
-        "destinations": destinations_health(), "pending": deliveries_open(),
+        "destinations": destinations, "pending": deliveries_open(),
         "failed": deliveries_failed(),
         "can_manage": request.user.has_perm("audit.manage_deliveries"),
     })
@@ -162,14 +172,6 @@ def destination_resume(request, pk):
 
 
 # --- subjects ------------------------------------------------------------------------
-
-def mask_email(email: str | None) -> str:
-    """First letter and domain only: enough to confirm with the person, no more."""
-    if not email or "@" not in email:
-        return "(no address kept)"
-    local, _, domain = email.rpartition("@")
-    return f"{local[:1]}•••@{domain}"
-
 
 @role_required("lookup_subject")
 def subjects(request):
