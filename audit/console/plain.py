@@ -4,7 +4,7 @@ fields, actors by name and role, and a destination's state from its own figures.
 Presentation only: nothing here reads more than the rows it is given names for."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
@@ -196,7 +196,7 @@ def value_words(key: str, value) -> str:
 
 def _when(moment: datetime) -> str:
     if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, timezone.UTC)
+        moment = timezone.make_aware(moment, UTC)
     return formats.date_format(timezone.localtime(moment), "Y-m-d H:i:s T")
 
 
