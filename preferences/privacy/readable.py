@@ -6,6 +6,7 @@ values in words (choices by name, times with their time zone, yes and no).
 Presentation only: the JSON file beside the page stays complete. What an entry does
 not name for people (digests, internal ids, staff notes) is left off the page."""
 
+from contextlib import suppress
 from datetime import UTC, datetime
 
 from django.core.exceptions import FieldDoesNotExist
@@ -43,10 +44,8 @@ def _default_for_person(entry) -> ForPerson:
 def _field_label(entry, name: str) -> str:
     label = name
     if not entry.external:
-        try:
+        with suppress(FieldDoesNotExist):
             label = str(entry.model._meta.get_field(name).verbose_name)
-        except FieldDoesNotExist:
-            pass
     return label.replace("_", " ").strip().capitalize()
 
 
