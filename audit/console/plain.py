@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from audit.models import AuditEvent
-from preferences.models import ApiKey, Subject
+from preferences.models import ApiKey, Subject, Subscription
 
 NONE = "\u2013"  # an en dash: no value
 
@@ -70,6 +70,14 @@ def rate_words(failed: int, attempts: int) -> str:
     return ngettext("%(failed)d of %(n)d attempt failed (%(pct)d %%)",
                     "%(failed)d of %(n)d attempts failed (%(pct)d %%)", attempts) % {
         "failed": failed, "n": attempts, "pct": round(100 * failed / attempts)}
+
+
+def status_words(value: str | None) -> str:
+    """A subscription status as the console shows it elsewhere ("Unsubscribed"); no
+    value (a first subscription had no "before") as "none yet"."""
+    if not value:
+        return _("none yet")
+    return str(dict(Subscription.Status.choices).get(value, value))
 
 
 # --- a destination's state from its figures -------------------------------------------

@@ -9,6 +9,8 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 import audit
@@ -146,10 +148,12 @@ def deliveries_retry(request):
         try:
             ids = [int(request.POST["id"])]
         except (KeyError, ValueError):
-            messages.error(request, "Choose a delivery to retry.")
+            messages.error(request, _("Choose a delivery to retry."))
             return redirect("console:deliveries")
         count = delivery.deliveries_retry(ids=ids, actor=request.user)
-    messages.success(request, f"{count} failed deliveries queued again.")
+    messages.success(request, ngettext("%(n)d failed delivery queued again.",
+                                       "%(n)d failed deliveries queued again.", count)
+                     % {"n": count})
     return redirect("console:deliveries")
 
 
@@ -158,7 +162,8 @@ def deliveries_retry(request):
 def destination_pause(request, pk):
     destination = get_object_or_404(Destination, pk=pk)
     if delivery.destination_pause(destination=destination, actor=request.user):
-        messages.success(request, f"{destination.name} paused: its deliveries wait.")
+        messages.success(request, _("%(name)s paused: its deliveries wait.")
+                         % {"name": destination.name})
     return redirect("console:deliveries")
 
 
@@ -167,7 +172,7 @@ def destination_pause(request, pk):
 def destination_resume(request, pk):
     destination = get_object_or_404(Destination, pk=pk)
     if delivery.destination_resume(destination=destination, actor=request.user, by="staff"):
-        messages.success(request, f"{destination.name} resumed.")
+        messages.success(request, _("%(name)s resumed.") % {"name": destination.name})
     return redirect("console:deliveries")
 
 
@@ -183,7 +188,7 @@ def subjects(request):
                      details={"found": subject is not None})
         if subject is not None:
             return redirect("console:subject", public_id=subject.public_id)
-        form.add_error("email", "No subject has this address.")
+        form.add_error("email", _("No subject has this address."))
     return render(request, "console/subjects.html", {"form": form})
 
 
@@ -207,5 +212,5 @@ def subject_send_link(request, public_id):
     audit.record(actor=request.user, action="preference_link.requested", target=subject,
                  details={"by": "staff"})
     task_send_on_commit("preferences.preference_link_send", subject_id=str(subject.public_id))
-    messages.success(request, "A fresh preference link is on its way to the subject.")
+    messages.success(request, _("A fresh preference link is on its way to the subject."))
     return redirect("console:subject", public_id=subject.public_id)
