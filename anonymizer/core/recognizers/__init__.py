@@ -102,5 +102,41 @@ def load(modules: tuple[str, ...] = MODULES) -> list[Recognizer]:
     return found
 
 
-RECOGNIZERS = load()
+from .custom import from_env  # noqa: E402 (custom.py builds Recognizer objects)
+
+# The operator's file (HUSH_RECOGNIZERS_FILE): its kinds join the same pass.
+CUSTOM = from_env()
+RECOGNIZERS = load() + CUSTOM.recognizers
+ALLOW = CUSTOM.allow
 KINDS = tuple(dict.fromkeys(r.kind for r in RECOGNIZERS))
+
+
+# The kinds detect finds with its own rules (anonymizer/core/detect.py), before the registry.
+BUILT_IN = (
+    ("EMAIL", "at each @"), ("PHONE", "digit clusters, phonenumbers' metadata"),
+    ("IP_ADDRESS", "digit clusters, IPv6 colons, CIDR prefixes"),
+    ("CREDIT_CARD", "issuer prefixes and lengths, Luhn"), ("IBAN", "registry lengths, mod 97"),
+    ("US_SSN", "SSA's unissued ranges"), ("MAC_ADDRESS", "separator rhythm"),
+    ("GPS", "coordinate pairs, lat/lon keys"), ("SECRET", "key words, token prefixes"),
+    ("DATE_OF_BIRTH", "birth cue words"), ("PERSON", "cue words, name gazetteers"),
+)
+
+
+def active_recognizers() -> list[dict[str, str]]:
+    """What the console's PII catalog page lists: every kind detect reports, where it
+    comes from and how its candidates are found and checked."""
+    rows = [{"kind": kind, "source": "built-in", "how": how} for kind, how in BUILT_IN]
+    custom = {id(r) for r in CUSTOM.recognizers}
+    for r in RECOGNIZERS:
+        found_by = ", ".join(filter(None, (
+            r.digits and f"{'/'.join(map(str, r.digits))} digits",
+            r.shapes and "shape", r.runs and "long tokens",
+            r.cues and "cue " + " / ".join(r.cues[:3]))))
+        check = getattr(r.validate, "__module__", "") or ""
+        rows.append({
+            "kind": r.kind, "source": "HUSH_RECOGNIZERS_FILE" if id(r) in custom else "built-in",
+            "how": found_by + (f"; {check.removeprefix('stdnum.')}" if check.startswith("stdnum")
+                               else "") + ("; needs a context word" if r.bare is None and r.context
+                                            else ""),
+        })
+    return rows
