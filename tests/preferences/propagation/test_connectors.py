@@ -265,3 +265,23 @@ def test_the_command_adds_a_provider_with_its_key_from_the_environment(monkeypat
         assert "SG.secret-key" not in cursor.fetchone()[0]
     with pytest.raises(CommandError, match="key-env"):
         call_command("destination", "add", "sg2", "--provider", "mailgun")
+
+
+def test_ses_signs_as_aws_documents_it():
+    """AWS's worked example of Signature Version 4 (IAM ListUsers, 2015-08-30 12:36 UTC)."""
+    from datetime import UTC, datetime
+
+    from preferences.propagation.transport.ses import sigv4_headers
+
+    signed = sigv4_headers(
+        method="GET", host="iam.amazonaws.com", path="/",
+        query="Action=ListUsers&Version=2010-05-08",
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+        body=b"", access_key="AKIDEXAMPLE", secret_key="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        region="us-east-1", service="iam", now=datetime(2015, 8, 30, 12, 36, tzinfo=UTC))
+
+    assert signed["X-Amz-Date"] == "20150830T123600Z"
+    assert signed["Authorization"] == (
+        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, "
+        "SignedHeaders=content-type;host;x-amz-date, "
+        "Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7")
