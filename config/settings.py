@@ -13,6 +13,7 @@ from config.env import (
     env_bool,
     env_database_urls,
     env_ec_public_key,
+    env_ed25519_keys,
     env_fernet_keys,
     env_float,
     env_imap_url,
@@ -40,6 +41,18 @@ HUSH_PREFERENCE_LINK_MAX_AGE = env_int("HUSH_PREFERENCE_LINK_MAX_AGE", 7 * 24 * 
 HUSH_LINK_RATE_PER_ADDRESS = env_str("HUSH_LINK_RATE_PER_ADDRESS", "3/h")
 HUSH_LINK_RATE_PER_CLIENT = env_str("HUSH_LINK_RATE_PER_CLIENT", "20/h")
 HUSH_AUDIT_SEAL_INTERVAL = env_int("HUSH_AUDIT_SEAL_INTERVAL", 2, minimum=1)
+# The audit chain's anchor outside the database (audit/checkpoints.py): every sealing
+# appends a checkpoint signed with this Ed25519 key to a file in this directory; old
+# keys' public halves keep verifying. `check --deploy` warns when either is missing.
+HUSH_AUDIT_CHECKPOINT_DIR = env_str("HUSH_AUDIT_CHECKPOINT_DIR", "")
+_audit_signing_keys = env_ed25519_keys("HUSH_AUDIT_SIGNING_KEY", private=True)
+if len(_audit_signing_keys) > 1:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("HUSH_AUDIT_SIGNING_KEY holds one key (old keys' public "
+                               "halves go in HUSH_AUDIT_VERIFY_KEYS)")
+HUSH_AUDIT_SIGNING_KEY = _audit_signing_keys[0] if _audit_signing_keys else ""
+HUSH_AUDIT_VERIFY_KEYS = env_ed25519_keys("HUSH_AUDIT_VERIFY_KEYS", private=False)
 HUSH_PREPARE_ONE_CLICK = env_bool("HUSH_PREPARE_ONE_CLICK", True)
 # Double opt-in: how long a confirmation link works; unconfirmed sign-ups are deleted after.
 HUSH_DOI_EXPIRY = env_int("HUSH_DOI_EXPIRY", 7 * 24 * 3600, minimum=60)
@@ -254,7 +267,10 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [BASE_DIR / "locale",
+                # the console's and the error pages' / download's own catalogs, ahead of
+                # Django's (which would otherwise win for "Username", "Status", ...)
+                BASE_DIR / "audit" / "locale", BASE_DIR / "preferences" / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
