@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from stdnum import damm, luhn, verhoeff
 from stdnum.iso7064 import mod_11_10, mod_97_10
 
-from . import Recognizer
+from .base import Recognizer
 
 CHECKSUMS = {
     "luhn": luhn.is_valid, "verhoeff": verhoeff.is_valid, "damm": damm.is_valid,
