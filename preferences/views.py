@@ -17,6 +17,7 @@ from django_ratelimit.core import is_ratelimited
 from anonymizer.models import ErasureRequest
 from anonymizer.services import erasure_open
 from common.crypto import email_digest
+from common.db import retry_if_connection_lost
 from common.tasks import task_send
 from preferences import selectors, services
 from preferences.email import preferences_url
@@ -79,8 +80,11 @@ def one_click(request, token):
             or len(comment) > Feedback.COMMENT_MAX_LENGTH):
         return render(request, "preferences/one_click_bad_request.html", status=400)
     try:
-        sub, _ = services.subscription_unsubscribe_by_token(subject_id=claim.subject_id,
-                                                            topic_slug=claim.topic_slug)
+        # Safe to run twice (POSTing twice equals once), so a connection that died
+        # under it is replaced and the opt-out sent again, never answered 500.
+        sub, _ = retry_if_connection_lost(services.subscription_unsubscribe_by_token,
+                                          subject_id=claim.subject_id,
+                                          topic_slug=claim.topic_slug)
     except services.NotFound:
         return invalid_link(request)
     subject, topic = sub.subject, sub.topic

@@ -1,11 +1,14 @@
 """The RFC 8058 contract of /u/<token>/."""
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from audit.models import AuditEvent
 from preferences.models import ConsentEvent, Feedback, Subscription
 from preferences.tokens import make_preferences_token, make_unsubscribe_token
+from tests.conftest import require_service
+from tests.db_cut import terminate_backend
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 
@@ -236,3 +239,19 @@ def test_a_comment_too_long_is_a_400_and_changes_nothing(client, alice, newslett
     assert response.status_code == 400
     assert not Feedback.objects.exists()
     assert status_of(alice, newsletter) == "subscribed"
+
+
+def test_it_unsubscribes_on_a_fresh_connection_when_postgres_dropped_the_old_one(
+        transactional_db, client, alice, newsletter):
+    """The one-click statement runs on the raw psycopg connection, where Django never
+    sees the error by itself: a terminated connection must be replaced, not reused."""
+    require_service(connection.vendor == "postgresql", "needs PostgreSQL")
+    url = url_for(alice, newsletter)
+    dropped = connection.connection.info.backend_pid
+    terminate_backend(dropped)
+    response = client.post(url, ONE_CLICK)
+    assert response.status_code == 200
+    assert status_of(alice, newsletter) == "unsubscribed"
+    assert ConsentEvent.objects.filter(subject=alice, topic=newsletter,
+                                       source="one_click").count() == 1
+    assert connection.connection.info.backend_pid != dropped
