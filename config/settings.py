@@ -41,6 +41,12 @@ HUSH_LINK_RATE_PER_ADDRESS = env_str("HUSH_LINK_RATE_PER_ADDRESS", "3/h")
 HUSH_LINK_RATE_PER_CLIENT = env_str("HUSH_LINK_RATE_PER_CLIENT", "20/h")
 HUSH_AUDIT_SEAL_INTERVAL = env_int("HUSH_AUDIT_SEAL_INTERVAL", 2, minimum=1)
 HUSH_PREPARE_ONE_CLICK = env_bool("HUSH_PREPARE_ONE_CLICK", True)
+# One-click opt-outs accepted while the database is down wait here, on the web host.
+HUSH_ONE_CLICK_JOURNAL = (env_str("HUSH_ONE_CLICK_JOURNAL")
+                          or str(BASE_DIR / "var" / "one-click-journal"))
+HUSH_ONE_CLICK_REPLAY_INTERVAL = env_int("HUSH_ONE_CLICK_REPLAY_INTERVAL", 5, minimum=1)
+# The web processes replay the journal themselves once the database answers again.
+HUSH_ONE_CLICK_REPLAY_IN_WEB = env_bool("HUSH_ONE_CLICK_REPLAY_IN_WEB", True)
 # Double opt-in: how long a confirmation link works; unconfirmed sign-ups are deleted after.
 HUSH_DOI_EXPIRY = env_int("HUSH_DOI_EXPIRY", 7 * 24 * 3600, minimum=60)
 HUSH_DOI_PURGE_INTERVAL = env_int("HUSH_DOI_PURGE_INTERVAL", 3600, minimum=5)
@@ -343,6 +349,8 @@ CELERY_BEAT_SCHEDULE = {
                        "schedule": float(HUSH_EXPORT_EXPIRE_INTERVAL)},
     "retention-purge": {"task": "anonymizer.retention_run",
                         "schedule": float(HUSH_RETENTION_INTERVAL)},
+    "replay-one-click-journal": {"task": "preferences.one_click_journal_replay",
+                                 "schedule": float(HUSH_ONE_CLICK_REPLAY_INTERVAL)},
     "sweep-inbound": {"task": "preferences.inbound_events_sweep",
                       "schedule": HUSH_INBOUND_SWEEP_INTERVAL},
     **({"poll-inbound-mailbox": {"task": "preferences.inbound_imap_poll",

@@ -11,6 +11,7 @@ class PreferencesConfig(AppConfig):
         from common.api import schema  # noqa: F401  (registers the schema extensions)
         from preferences import tasks  # noqa: F401
         from preferences.inbound import tasks as inbound_tasks  # noqa: F401
+        from preferences.one_click import tasks as one_click_tasks  # noqa: F401
         from preferences.privacy import consent_cache
         from preferences.privacy import tasks as privacy_tasks  # noqa: F401
         from preferences.propagation import tasks as propagation_tasks  # noqa: F401

@@ -1,10 +1,12 @@
 """Pages a subscriber uses: one-click unsubscribe, the preference center and the
 page that emails a fresh link. (Sign-up is in `signup/`, the download in `privacy/`.)"""
 
+import logging
 from functools import lru_cache
 
 from django.conf import settings
 from django.contrib import messages
+from django.db import DatabaseError
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -17,12 +19,14 @@ from django_ratelimit.core import is_ratelimited
 from anonymizer.models import ErasureRequest
 from anonymizer.services import erasure_open
 from common.crypto import email_digest
-from common.db import retry_if_connection_lost
+from common.db import RETRY_AFTER_S, connection_lost, discard_connection, retry_if_connection_lost
 from common.tasks import task_send
 from preferences import selectors, services
 from preferences.email import preferences_url
 from preferences.forms import REASON_CHOICES, CenterActionForm, LinkRequestForm
-from preferences.models import DataExport, Feedback, Purpose, Source, Topic
+from preferences.models import DataExport, Feedback, Purpose, Source, Subject, Topic
+from preferences.one_click import journal
+from preferences.one_click import services as one_click_services
 from preferences.privacy import exports
 from preferences.privacy import selectors as privacy_selectors
 from preferences.privacy import services as privacy_services
@@ -34,6 +38,7 @@ from preferences.tokens import (
 )
 
 ONE_CLICK_FIELDS = {"List-Unsubscribe", "reason", "comment"}
+log = logging.getLogger(__name__)
 
 
 def use_locale(subject) -> None:
@@ -79,6 +84,10 @@ def one_click(request, token):
             or (reason and reason not in Feedback.Reason.values)
             or len(comment) > Feedback.COMMENT_MAX_LENGTH):
         return render(request, "preferences/one_click_bad_request.html", status=400)
+    if journal.has_entries():
+        # Opt-outs accepted during an outage are still waiting: join the end of the
+        # line, so each subject's opt-outs are applied in the order they came.
+        return _journaled(claim)
     try:
         # Safe to run twice (POSTing twice equals once), so a connection that died
         # under it is replaced and the opt-out sent again, never answered 500.
@@ -87,7 +96,13 @@ def one_click(request, token):
                                           topic_slug=claim.topic_slug)
     except services.NotFound:
         return invalid_link(request)
+    except DatabaseError as exc:
+        if not connection_lost(exc):
+            raise
+        discard_connection()
+        return _journaled(claim)  # the token alone proves who and which topic
     subject, topic = sub.subject, sub.topic
+    _topic_names[topic.slug] = topic.name
     if reason:
         services.feedback_record(subscription=sub, reason=reason, comment=comment)
     use_locale(subject)
@@ -96,6 +111,25 @@ def one_click(request, token):
 
 
 _URL_SLOT = "hush-preferences-url-slot"
+# Topic names seen by this process, for the answer page while the database is away.
+_topic_names: dict[str, str] = {}
+
+
+def _journaled(claim) -> HttpResponse:
+    """Keep the opt-out in the host's journal (fsynced) and answer as usual; it is
+    applied, audited and propagated once the database answers again."""
+    try:
+        journal.append(subject_id=claim.subject_id, topic_slug=claim.topic_slug)
+    except OSError:
+        log.exception("one-click journal: could not write the opt-out")
+        return HttpResponse(_("Please try again in a minute."), status=503,
+                            headers={"Retry-After": str(RETRY_AFTER_S)},
+                            content_type="text/plain; charset=utf-8")
+    one_click_services.journal_replay_in_background()
+    name = _topic_names.get(claim.topic_slug, claim.topic_slug)
+    page = _one_click_answer(translation.get_language(), name, False)
+    subject = Subject(public_id=claim.subject_id)
+    return HttpResponse(page.replace(_URL_SLOT, escape(preferences_url(subject))))
 
 
 @lru_cache(maxsize=512)

@@ -48,6 +48,14 @@ def _eager_tasks_in_process(settings):
 
 
 @pytest.fixture(autouse=True)
+def _own_one_click_journal(settings, tmp_path):
+    """Each test its own opt-out journal folder (never the work tree's), replayed by
+    the test itself: a web process's replay thread would not see the test's rows."""
+    settings.HUSH_ONE_CLICK_JOURNAL = str(tmp_path / "one-click-journal")
+    settings.HUSH_ONE_CLICK_REPLAY_IN_WEB = False
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     from django.core.cache import cache
 

@@ -31,7 +31,7 @@ import json, sys
 import django
 django.setup()
 from preferences.models import Destination, Subject, Subscription, Topic
-from preferences.tokens import make_unsubscribe_token
+from preferences.tokens import make_preferences_token, make_unsubscribe_token
 count, hook = int(sys.argv[1]), sys.argv[2]
 topics = [Topic.objects.create(slug=slug, name=slug.title()) for slug in ("news", "offers")]
 if hook:
@@ -40,14 +40,15 @@ subjects = Subject.objects.bulk_create([Subject(external_id=f"s{i}") for i in ra
 Subscription.objects.bulk_create([Subscription(subject=s, topic=t, status="subscribed")
                                   for s in subjects for t in topics])
 # Per subject, its two topics one after the other: an order the relay must keep.
-print(json.dumps([[str(s.public_id), t.slug, make_unsubscribe_token(subject=s, topic=t)]
-                  for s in subjects for t in topics]))
+print(json.dumps([[str(s.public_id), t.slug, make_unsubscribe_token(subject=s, topic=t),
+                   make_preferences_token(subject=s)] for s in subjects for t in topics]))
 """
 
 
 def broker_url() -> str:
     """The suite's Redis, in a database of its own (queued tasks never mix with others)."""
-    return settings.CELERY_BROKER_URL.rsplit("/", 1)[0] + "/7"
+    base, _, number = settings.CELERY_BROKER_URL.rpartition("/")
+    return f"{base}/{int(number or 0) + 8}"
 
 
 def production_env(database_url: str, **extra: str) -> dict:
@@ -68,7 +69,8 @@ def production_env(database_url: str, **extra: str) -> dict:
 
 
 def migrate_and_seed(env: dict, *, subjects: int, hook: str = "") -> list[list[str]]:
-    """[subject id, topic slug, token] per subscribed row, two topics per subject."""
+    """[subject id, topic slug, one-click token, preferences token] per subscribed
+    row, two topics per subject."""
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
                    cwd=ROOT, env=env, check=True, timeout=300)
     seeded = subprocess.run([sys.executable, "-c", SEED, str(subjects), hook], cwd=ROOT,
@@ -142,12 +144,12 @@ class Gunicorn:
         return "\n".join(text.splitlines()[-lines:])
 
 
-def get(port: int, path: str) -> tuple[int, bytes]:
+def get(port: int, path: str, headers: dict | None = None) -> tuple[int, bytes, dict]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        conn.request("GET", path)
+        conn.request("GET", path, headers=headers or {})
         answer = conn.getresponse()
-        return answer.status, answer.read()
+        return answer.status, answer.read(), dict(answer.getheaders())
     finally:
         conn.close()
 
@@ -164,34 +166,40 @@ def one_click(port: int, token: str) -> tuple[int, bytes]:
 
 
 class OneClickStream:
-    """`threads` senders taking rows in order; each POST once, never retried. Keeps
-    each row's answer (status, or the error) and the time it was answered."""
+    """`threads` senders, each taking the next subject and POSTing its rows one after
+    the other (so each subject's opt-outs have an order); each POST once, never
+    retried. Keeps each row's answer (status, or the error) and when it came."""
 
     def __init__(self, port: int, rows: list[list[str]], *, threads: int = 4,
                  pause: float = 0.0):
         self.port, self.rows, self.pause = port, rows, pause
+        groups: dict[str, list[int]] = {}
+        for i, row in enumerate(rows):
+            groups.setdefault(row[0], []).append(i)
+        self.groups = list(groups.values())
         self.answers: dict[int, tuple[int | str, float]] = {}
         self._next = 0
         self._lock = threading.Lock()
         self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
 
-    def _take(self) -> int | None:
+    def _take(self) -> list[int] | None:
         with self._lock:
-            if self._next >= len(self.rows):
+            if self._next >= len(self.groups):
                 return None
             self._next += 1
-            return self._next - 1
+            return self.groups[self._next - 1]
 
     def _run(self):
-        while (i := self._take()) is not None:
-            try:
-                status = one_click(self.port, self.rows[i][2])[0]
-            except OSError as exc:
-                status = f"{type(exc).__name__}: {exc}"
-            with self._lock:
-                self.answers[i] = (status, time.monotonic())
-            if self.pause:
-                time.sleep(self.pause)
+        while (group := self._take()) is not None:
+            for i in group:
+                try:
+                    status = one_click(self.port, self.rows[i][2])[0]
+                except OSError as exc:
+                    status = f"{type(exc).__name__}: {exc}"
+                with self._lock:
+                    self.answers[i] = (status, time.monotonic())
+                if self.pause:
+                    time.sleep(self.pause)
 
     @property
     def done(self) -> int:
