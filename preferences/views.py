@@ -27,6 +27,7 @@ from preferences.forms import REASON_CHOICES, CenterActionForm, LinkRequestForm
 from preferences.models import DataExport, Feedback, Purpose, Source, Subject, Topic
 from preferences.one_click import journal
 from preferences.one_click import services as one_click_services
+from preferences.one_click.topics import topic_name
 from preferences.privacy import exports
 from preferences.privacy import selectors as privacy_selectors
 from preferences.privacy import services as privacy_services
@@ -63,17 +64,15 @@ def one_click(request, token):
         return invalid_link(request)
 
     if request.method == "GET":
-        subject = selectors.subject_by_public_id(claim.subject_id)
-        topic = Topic.objects.filter(slug=claim.topic_slug).first()
-        if subject is None or topic is None:
+        # No database: the signed token says who and which topic, and mail scanners
+        # fetch every link of every message. The page always offers the button
+        # (POSTing twice equals once) and speaks the browser's language.
+        name = topic_name(claim.topic_slug)
+        if name is None:
             return invalid_link(request)
-        use_locale(subject)
-        sub = selectors.subject_subscriptions(subject).get(topic.slug)
-        done = sub is not None and sub.status == sub.Status.UNSUBSCRIBED
-        return render(request, "preferences/one_click.html", {
-            "topic": topic, "done": done, "preferences_url": preferences_url(subject),
-            "reasons": REASON_CHOICES,
-        })
+        page = _one_click_page(translation.get_language(), name)
+        return HttpResponse(page.replace(_URL_SLOT, escape(
+            preferences_url(Subject(public_id=claim.subject_id)))))
 
     reason = request.POST.get("reason", "")
     comment = request.POST.get("comment", "").strip()
@@ -102,7 +101,6 @@ def one_click(request, token):
         discard_connection()
         return _journaled(claim)  # the token alone proves who and which topic
     subject, topic = sub.subject, sub.topic
-    _topic_names[topic.slug] = topic.name
     if reason:
         services.feedback_record(subscription=sub, reason=reason, comment=comment)
     use_locale(subject)
@@ -111,8 +109,6 @@ def one_click(request, token):
 
 
 _URL_SLOT = "hush-preferences-url-slot"
-# Topic names seen by this process, for the answer page while the database is away.
-_topic_names: dict[str, str] = {}
 
 
 def _journaled(claim) -> HttpResponse:
@@ -126,10 +122,19 @@ def _journaled(claim) -> HttpResponse:
                             headers={"Retry-After": str(RETRY_AFTER_S)},
                             content_type="text/plain; charset=utf-8")
     one_click_services.journal_replay_in_background()
-    name = _topic_names.get(claim.topic_slug, claim.topic_slug)
-    page = _one_click_answer(translation.get_language(), name, False)
+    page = _one_click_answer(translation.get_language(),
+                             topic_name(claim.topic_slug) or claim.topic_slug, False)
     subject = Subject(public_id=claim.subject_id)
     return HttpResponse(page.replace(_URL_SLOT, escape(preferences_url(subject))))
+
+
+@lru_cache(maxsize=512)
+def _one_click_page(language: str, topic_name: str) -> str:
+    """The page GET shows, rendered once per language and topic (only the
+    preference link differs by subject)."""
+    return render_to_string("preferences/one_click.html", {
+        "topic": {"name": topic_name}, "done": False, "preferences_url": _URL_SLOT,
+    })
 
 
 @lru_cache(maxsize=512)
