@@ -27,6 +27,7 @@ from preferences.models import (
     Destination,
     Feedback,
     InboundEvent,
+    JournaledOptOut,
     Purpose,
     PurposeConsent,
     Subject,
@@ -176,5 +177,7 @@ register(
                 "message content; an applied row is deleted after "
                 f"{INBOUND_RETENTION.days} days.",
 )
+not_pii(JournaledOptOut, reason="a random key, when it was accepted and what it did; "
+                                 "no subject id, nothing of a person")
 not_pii(DailyCount, reason="counters per day and name (consent checks, refused webhook "
                            "calls); nothing of a person")
