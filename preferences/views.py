@@ -24,7 +24,7 @@ from common.tasks import task_send
 from preferences import selectors, services
 from preferences.email import preferences_url
 from preferences.forms import REASON_CHOICES, CenterActionForm, LinkRequestForm
-from preferences.models import DataExport, Feedback, Purpose, Source, Subject, Topic
+from preferences.models import DataExport, Feedback, Purpose, Source, Topic
 from preferences.one_click import journal
 from preferences.one_click import services as one_click_services
 from preferences.one_click.topics import topic_name
@@ -71,8 +71,7 @@ def one_click(request, token):
         if name is None:
             return invalid_link(request)
         page = _one_click_page(translation.get_language(), name)
-        return HttpResponse(page.replace(_URL_SLOT, escape(
-            preferences_url(Subject(public_id=claim.subject_id)))))
+        return HttpResponse(page.replace(_URL_SLOT, escape(preferences_url(_Named(claim)))))
 
     reason = request.POST.get("reason", "")
     comment = request.POST.get("comment", "").strip()
@@ -111,6 +110,16 @@ def one_click(request, token):
 _URL_SLOT = "hush-preferences-url-slot"
 
 
+class _Named:
+    """The subject a token names, as far as its links need (a model instance costs
+    more to make than the rest of the page)."""
+
+    __slots__ = ("public_id",)
+
+    def __init__(self, claim):
+        self.public_id = claim.subject_id
+
+
 def _journaled(claim) -> HttpResponse:
     """Keep the opt-out in the host's journal (fsynced) and answer as usual; it is
     applied, audited and propagated once the database answers again."""
@@ -124,8 +133,7 @@ def _journaled(claim) -> HttpResponse:
     one_click_services.journal_replay_in_background()
     page = _one_click_answer(translation.get_language(),
                              topic_name(claim.topic_slug) or claim.topic_slug, False)
-    subject = Subject(public_id=claim.subject_id)
-    return HttpResponse(page.replace(_URL_SLOT, escape(preferences_url(subject))))
+    return HttpResponse(page.replace(_URL_SLOT, escape(preferences_url(_Named(claim)))))
 
 
 @lru_cache(maxsize=512)

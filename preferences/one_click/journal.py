@@ -3,11 +3,13 @@ reached, kept on the web host's disk until they are applied.
 
 One file, `live.jsonl`, that every web process of the host appends to: one JSON line
 per opt-out, written and fsynced under an exclusive lock before the 200 goes out.
-A replay first renames it to `replay-<ns>.jsonl` (new opt-outs then start a new live
-file), applies the renamed files oldest first, and deletes each once all of its
-entries are in the database. A line cut short by a crash was never answered 200: it
-is skipped. Each entry has a key, recorded with its effect in the database, so a
-file replayed twice (a crash between applying and deleting) applies nothing twice.
+A replay first moves it to `replaying/<ns>.jsonl` (new opt-outs then start a new
+live file), applies the moved files oldest first, deletes each once all of its
+entries are in the database, and `replaying/` once it is empty: so "anything
+waiting?" is two `stat` calls, cheap enough for every POST. A line cut short by a
+crash was never answered 200: it is skipped. Each entry has a key, recorded with its
+effect in the database, so a file replayed twice (a crash between applying and
+deleting) applies nothing twice.
 
 Only what the signed token proves is written (the subject's opaque id and the topic
 slug), never an address; a feedback reason sent during an outage is not kept.
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 
 LIVE = "live.jsonl"
 LOCK = "replay.lock"
+REPLAYING = "replaying"
 
 
 @dataclass(frozen=True)
@@ -87,12 +90,9 @@ def _sync_folder(base: Path) -> None:
 
 
 def has_entries() -> bool:
-    """Anything waiting? (One directory listing: cheap enough for every POST.)"""
-    try:
-        with os.scandir(folder()) as found:
-            return any(e.name == LIVE or e.name.startswith("replay-") for e in found)
-    except FileNotFoundError:
-        return False
+    """Anything waiting? (Two stat calls: cheap enough for every POST.)"""
+    base = folder()
+    return os.path.exists(base / LIVE) or os.path.exists(base / REPLAYING)
 
 
 @contextlib.contextmanager
@@ -124,15 +124,17 @@ def rotate(base: Path) -> None:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # no append half done
         if _still_live(fd, path):
-            os.rename(path, base / f"replay-{time.time_ns():020d}.jsonl")
+            (base / REPLAYING).mkdir(mode=0o700, exist_ok=True)
+            os.rename(path, base / REPLAYING / f"{time.time_ns():020d}.jsonl")
+            _sync_folder(base / REPLAYING)
             _sync_folder(base)
     finally:
         os.close(fd)
 
 
 def pending_files(base: Path) -> list[Path]:
-    """Replay files, oldest first (their names sort by when they were rotated)."""
-    return sorted(base.glob("replay-*.jsonl"))
+    """Files to replay, oldest first (their names sort by when they were moved)."""
+    return sorted((base / REPLAYING).glob("*.jsonl"))
 
 
 def read(path: Path) -> list[Entry]:
@@ -151,5 +153,10 @@ def read(path: Path) -> list[Entry]:
 
 
 def remove(path: Path) -> None:
+    """Delete a replayed file; `replaying/` too once it is empty. (Only the holder of
+    the replay lock moves files in, so nothing arrives between the two.)"""
     path.unlink(missing_ok=True)
     _sync_folder(path.parent)
+    with contextlib.suppress(OSError):  # not empty yet
+        path.parent.rmdir()
+        _sync_folder(path.parent.parent)

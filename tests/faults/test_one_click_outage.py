@@ -99,7 +99,7 @@ def test_opt_outs_accepted_while_postgres_is_down_are_applied_once_and_in_order(
                                           "WHERE status = 'unsubscribed'") == len(rows)
 
                 wait_for(applied, timeout=180, every=1, what="every opt-out applied")
-                wait_for(lambda: not any(journal_dir.glob("*.jsonl")), timeout=60,
+                wait_for(lambda: not any(journal_dir.rglob("*.jsonl")), timeout=60,
                          what="the journal emptied")
             wait_for(lambda: len({r["headers"]["Hush-Delivery"] for r in receiver.received})
                      >= len(rows), timeout=240, every=1, what="every opt-out delivered")

@@ -23,7 +23,7 @@ def status_of(subject, topic):
 
 
 def journal_text() -> str:
-    return "".join(p.read_text() for p in sorted(journal.folder().glob("*.jsonl")))
+    return "".join(p.read_text() for p in sorted(journal.folder().rglob("*.jsonl")))
 
 
 def test_it_keeps_only_what_the_token_proves(alice, newsletter):
@@ -71,6 +71,7 @@ def test_replaying_a_file_twice_applies_it_once(alice, newsletter, tmp_path):
     shutil.copy(path, tmp_path / "copy")
     services.journal_replay()
     # A crash between applying and deleting: the same file comes back.
+    path.parent.mkdir(exist_ok=True)
     shutil.copy(tmp_path / "copy", path)
     assert services.journal_replay() == {"already applied": 1}
     assert ConsentEvent.objects.filter(subject=alice, source="one_click").count() == 1
