@@ -40,7 +40,9 @@ HUSH_PREFERENCE_LINK_MAX_AGE = env_int("HUSH_PREFERENCE_LINK_MAX_AGE", 7 * 24 * 
 HUSH_LINK_RATE_PER_ADDRESS = env_str("HUSH_LINK_RATE_PER_ADDRESS", "3/h")
 HUSH_LINK_RATE_PER_CLIENT = env_str("HUSH_LINK_RATE_PER_CLIENT", "20/h")
 HUSH_AUDIT_SEAL_INTERVAL = env_int("HUSH_AUDIT_SEAL_INTERVAL", 2, minimum=1)
-HUSH_PREPARE_ONE_CLICK = env_bool("HUSH_PREPARE_ONE_CLICK", True)
+# Behind PgBouncer in transaction mode: no server-side cursors, no prepared statements.
+HUSH_BEHIND_TRANSACTION_POOLER = env_bool("HUSH_BEHIND_TRANSACTION_POOLER", False)
+HUSH_PREPARE_ONE_CLICK = env_bool("HUSH_PREPARE_ONE_CLICK", not HUSH_BEHIND_TRANSACTION_POOLER)
 # One-click opt-outs accepted while the database is down wait here, on the web host.
 HUSH_ONE_CLICK_JOURNAL = (env_str("HUSH_ONE_CLICK_JOURNAL")
                           or str(BASE_DIR / "var" / "one-click-journal"))
@@ -221,6 +223,8 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if HUSH_BEHIND_TRANSACTION_POOLER:  # a cursor's portal would not outlive its transaction
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # A shared cache (Redis) is what makes rate limits hold across processes.
