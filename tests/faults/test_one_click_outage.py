@@ -83,9 +83,16 @@ def test_opt_outs_accepted_while_postgres_is_down_are_applied_once_and_in_order(
                     own_pg.start()
                     up_at = stream.done
                 failures = stream.failures()
-                assert not failures, (f"{len(failures)} POSTs failed: "
-                                      f"{sorted(set(map(str, failures.values())))}\n{web.tail()}")
+                # The one request the killed worker was serving, if any, got no answer
+                # (not a 200: the mail client was told nothing). Nothing else may fail.
+                assert len(failures) <= 1 and all(
+                    str(f).startswith(("RemoteDisconnected", "ConnectionResetError"))
+                    for f in failures.values()), (
+                    f"{len(failures)} POSTs failed: "
+                    f"{sorted(set(map(str, failures.values())))}\n{web.tail()}")
                 assert len(stream.answers) == len(rows)
+                answered = {(rows[i][0], rows[i][1]) for i, (status, _) in
+                            stream.answers.items() if status == 200}
                 assert up_at - down_at > 200  # many opt-outs arrived while it was down
                 assert up_at < len(rows)  # and more after it was back
 
@@ -96,13 +103,13 @@ def test_opt_outs_accepted_while_postgres_is_down_are_applied_once_and_in_order(
 
                 def applied():
                     return _count(own_pg, "SELECT count(*) FROM preferences_subscription "
-                                          "WHERE status = 'unsubscribed'") == len(rows)
+                                          "WHERE status = 'unsubscribed'") >= len(answered)
 
                 wait_for(applied, timeout=180, every=1, what="every opt-out applied")
                 wait_for(lambda: not any(journal_dir.rglob("*.jsonl")), timeout=60,
                          what="the journal emptied")
             wait_for(lambda: len({r["headers"]["Hush-Delivery"] for r in receiver.received})
-                     >= len(rows), timeout=240, every=1, what="every opt-out delivered")
+                     >= len(answered), timeout=240, every=1, what="every opt-out delivered")
         finally:
             beat.stop()
             worker.stop()
@@ -115,7 +122,14 @@ def test_opt_outs_accepted_while_postgres_is_down_are_applied_once_and_in_order(
                              "WHERE action = 'consent.changed'")
     outbox = _count(own_pg, "SELECT count(*) FROM preferences_delivery")
     journaled = _count(own_pg, "SELECT count(*) FROM preferences_journaledoptout")
-    assert (events, twice, audited, outbox) == (len(rows), 0, len(rows), len(rows))
+    unsubscribed = set(tuple(line.split("|")) for line in own_pg.psql(
+        "SELECT j.public_id, t.slug FROM preferences_subscription s JOIN preferences_subject j "
+        "ON j.id = s.subject_id JOIN preferences_topic t ON t.id = s.topic_id "
+        "WHERE s.status = 'unsubscribed'", DB).splitlines())
+    assert answered <= unsubscribed  # every 200 was applied
+    assert len(unsubscribed) - len(answered) <= 1  # (the killed request's may have been)
+    applied_n = len(unsubscribed)
+    assert (events, twice, audited, outbox) == (applied_n, 0, applied_n, applied_n)
     assert journaled >= up_at - down_at - 8  # (the few in flight as it stopped may have committed)
 
     # In order per subject: each subject's topics reach the destination as they were sent.
@@ -130,10 +144,12 @@ def test_opt_outs_accepted_while_postgres_is_down_are_applied_once_and_in_order(
         first_seen[body["subject"]["id"]].append(body["topic"])
     sent = defaultdict(list)
     for subject, topic, *_ in rows:
-        sent[subject].append(topic)
+        if (subject, topic) in unsubscribed:
+            sent[subject].append(topic)
     assert first_seen == sent
     fault_report(
         f"one-click outage: {len(rows)} POSTs; PostgreSQL stopped {OUTAGE_S}s after "
         f"{down_at}, {up_at - down_at} answered 200 while down (journaled: {journaled}), "
-        f"web worker {killed} SIGKILLed while down; 0 failed, each applied once, all "
-        f"{len(seen)} delivered in order per subject; center and API 503 + Retry-After")
+        f"web worker {killed} SIGKILLed while down ({len(failures)} request in flight on it "
+        f"unanswered); every 200 applied once, {len(seen)} delivered in order per subject; "
+        "center and API 503 + Retry-After")
