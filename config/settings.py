@@ -115,6 +115,12 @@ HUSH_DP_BUDGET_PER_PERIOD = env_float("HUSH_DP_BUDGET_PER_PERIOD", 4.0, minimum=
 HUSH_DP_PERIOD_DAYS = env_int("HUSH_DP_PERIOD_DAYS", 7, minimum=1)
 HUSH_DP_MIN_CELL = env_int("HUSH_DP_MIN_CELL", 20, minimum=0)
 HUSH_DP_WEEKS = env_int("HUSH_DP_WEEKS", 12, minimum=1)
+# Partition selection: the odds that a category no one is in gets shown (per release).
+HUSH_DP_DELTA = env_float("HUSH_DP_DELTA", 1e-6, minimum=1e-12)
+if HUSH_DP_DELTA >= 0.5:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"HUSH_DP_DELTA must be under 0.5, got {HUSH_DP_DELTA}")
 
 # Propagation: every opt-out reaches every destination; these bound the retrying.
 HUSH_DELIVERY_MAX_ATTEMPTS = env_int("HUSH_DELIVERY_MAX_ATTEMPTS", 25, minimum=1)
@@ -210,6 +216,8 @@ AXES_VERBOSE = False
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"  # Hush's own 403 page
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -222,6 +230,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
             ],
+            # {% load plain %}: the console's durations, rates and details in words.
+            "libraries": {"plain": "audit.console.plain_tags"},
         },
     },
 ]
