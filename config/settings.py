@@ -267,7 +267,10 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [BASE_DIR / "locale",
+                # the console's and the error pages' / download's own catalogs, ahead of
+                # Django's (which would otherwise win for "Username", "Status", ...)
+                BASE_DIR / "audit" / "locale", BASE_DIR / "preferences" / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
