@@ -47,5 +47,5 @@ def uninstall(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("audit", "0008_merge_i17_i18b")]
+    dependencies = [("audit", "0008_i18b_release_delta")]
     operations = [migrations.RunPython(install, uninstall)]
