@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import translation
 
 import audit
 from audit.console import plain
@@ -26,9 +27,11 @@ from preferences.propagation.delivery import delivery_run
     (None, "\u2013"),
 ])
 def test_it_says_durations_in_words(value, words):
-    assert plain.duration_words(value) == words
+    with translation.override("en"):
+        assert plain.duration_words(value) == words
 
 
+@translation.override("en")
 def test_it_says_rates_in_words():
     assert plain.rate_words(3, 3) == "all 3 attempts failed"
     assert plain.rate_words(0, 40) == "none failed"

@@ -5,6 +5,16 @@ from pathlib import Path
 
 import polib
 import pytest
+from django.utils import translation
+
+
+@pytest.fixture(autouse=True)
+def _english_afterwards():
+    """A French request leaves French active in this thread (LocaleMiddleware does not
+    reset it); tests after this module expect the default language."""
+    yield
+    translation.activate("en")
+
 
 CATALOGS = [Path(__file__).resolve().parents[3] / p / "locale/fr/LC_MESSAGES/django.po"
             for p in ("audit", "preferences")]
@@ -32,8 +42,6 @@ def test_an_officer_reads_the_console_in_french(staff_client):
 
 
 def test_the_french_console_says_durations_in_french(settings):
-    from django.utils import translation
-
     from audit.console import plain
 
     with translation.override("fr"):
