@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from anonymizer import dp
-from audit.models import PrivacyRelease
 from audit.console.access import role_required
+from audit.models import PrivacyRelease
 from preferences.models import Feedback
 
 TITLES = {"reason": gettext_lazy("Unsubscribes by reason"), "topic": gettext_lazy("by topic"),
