@@ -57,6 +57,10 @@ class Subject(models.Model):
         null=True, blank=True,
         help_text="Signed up from an untrusted source and not yet confirmed (double opt-in): "
                   "never allowed, and deleted when the confirmation window ends.")
+    erased_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When an erasure of this subject began: from then on nothing is written to "
+                  "the row or its data, and every link answers \"Your data has been erased\".")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -20,6 +20,7 @@ from common.crypto import email_digest
 from common.tasks import task_send
 from preferences import selectors, services
 from preferences.email import preferences_url
+from preferences.erased import SubjectErased, is_erased
 from preferences.forms import REASON_CHOICES, CenterActionForm, LinkRequestForm
 from preferences.models import DataExport, Feedback, Purpose, Source, Topic
 from preferences.privacy import exports
@@ -45,6 +46,11 @@ def invalid_link(request):
     return render(request, "preferences/link_invalid.html", status=404)
 
 
+def erased_page(request):
+    """Every link of an erased subject ends here: plain, and it changes nothing."""
+    return render(request, "preferences/erased.html", status=410)
+
+
 @csrf_exempt  # RFC 8058: mail clients POST without cookies; the signed token is the authority
 def one_click(request, token):
     """GET shows the page and changes nothing (scanners prefetch links); POST with
@@ -61,6 +67,8 @@ def one_click(request, token):
         topic = Topic.objects.filter(slug=claim.topic_slug).first()
         if subject is None or topic is None:
             return invalid_link(request)
+        if subject.erased_at is not None:
+            return erased_page(request)
         use_locale(subject)
         sub = selectors.subject_subscriptions(subject).get(topic.slug)
         done = sub is not None and sub.status == sub.Status.UNSUBSCRIBED
@@ -83,6 +91,8 @@ def one_click(request, token):
                                                             topic_slug=claim.topic_slug)
     except services.NotFound:
         return invalid_link(request)
+    except SubjectErased:
+        return erased_page(request)
     subject, topic = sub.subject, sub.topic
     if reason:
         services.feedback_record(subscription=sub, reason=reason, comment=comment)
@@ -114,13 +124,18 @@ def center(request, token):
     subject = selectors.subject_by_public_id(subject_id)
     if subject is None:
         return invalid_link(request)
+    if subject.erased_at is not None:
+        return erased_page(request)
     use_locale(subject)
 
     if request.method == "POST":
         form = CenterActionForm(request.POST)
         if not form.is_valid():
             return _render_center(request, subject, errors=form.errors, status=400)
-        error = _apply(subject, form.cleaned_data)
+        try:
+            error = _apply(subject, form.cleaned_data)
+        except SubjectErased:  # erased while the page was open
+            return erased_page(request)
         if error:
             return _render_center(request, subject, errors={"__all__": [error]}, status=400)
         messages.success(request, _("Your choices are saved."))
@@ -199,6 +214,8 @@ def renew(request, token):
         subject_id = str(expired.subject_id)
     except BadToken:
         return invalid_link(request)
+    if is_erased(subject_id):
+        return erased_page(request)
     if _rate_limited(request, address_key=subject_id):
         return render(request, "preferences/link_rate_limited.html", status=429)
     task_send("preferences.preference_link_send", subject_id=subject_id)

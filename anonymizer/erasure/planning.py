@@ -62,6 +62,9 @@ def erasure_plan(*, request_id: int) -> bool:
         subject = Subject.objects.filter(public_id=request.subject_public_id).first()
         destinations = [d for d in Destination.objects.filter(enabled=True).order_by("pk")
                         if d.wants(EventType.SUBJECT_ERASED)]
+        if subject is not None:  # erasure is final from here: every write refuses them
+            Subject.objects.filter(pk=subject.pk, erased_at__isnull=True).update(
+                erased_at=timezone.now())
         deliveries = {}
         if subject is not None and destinations:
             written = outbox_write(subject=subject, event_type=EventType.SUBJECT_ERASED)

@@ -15,6 +15,7 @@ from anonymizer.core.events import scrub_event
 from common.api.base import SLUG, BaseApi, StrictSerializer, by_slug, can_read
 from common.api.errors import error_responses
 from preferences.api import subject_or_404
+from preferences.erased import refuse_erased
 from preferences.models import Purpose, Source
 from preferences.privacy import capture, exports
 from preferences.privacy.selectors import purpose_states
@@ -204,6 +205,7 @@ class SubjectExportApi(BaseApi):
                    responses={202: OutputSerializer, **error_responses(404)})
     def post(self, request, subject_id):
         subject = subject_or_404(subject_id)
+        refuse_erased(subject)  # 410, before "no email": an erased subject has none
         if not subject.email:
             raise ValidationError({"subject": ["the subject has no email to send the link to"]})
         export = exports.export_request(subject=subject, source=Source.API,

@@ -5,6 +5,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 import audit
+from preferences.erased import refuse_erased
 from preferences.models import (
     ConsentEvent,
     EventType,
@@ -35,6 +36,7 @@ def purpose_set(*, subject: Subject, purpose: Purpose, granted: bool, source: st
     and an audit event. The capture path's cache forgets the subject on commit.
     """
     with transaction.atomic():
+        refuse_erased(subject)
         consent = (PurposeConsent.objects.select_for_update()
                    .filter(subject=subject, purpose=purpose).first())
         old = _purpose_state(subject, purpose, consent)
@@ -100,6 +102,7 @@ def purposes_apply_gpc(*, subject: Subject) -> list[str]:
     """
     changed = []
     with transaction.atomic():
+        refuse_erased(subject)
         for purpose in Purpose.objects.filter(is_sale_or_sharing=True):
             consent = PurposeConsent.objects.filter(subject=subject, purpose=purpose).first()
             if (consent is not None and consent.granted
