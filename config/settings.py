@@ -49,6 +49,16 @@ HUSH_SIGNUP_RATE_PER_CLIENT = env_str("HUSH_SIGNUP_RATE_PER_CLIENT", "10/h")
 HUSH_EXPORT_DIR = env_str("HUSH_EXPORT_DIR") or str(BASE_DIR / "var" / "exports")
 HUSH_EXPORT_LINK_MAX_AGE = env_int("HUSH_EXPORT_LINK_MAX_AGE", 48 * 3600, minimum=60)
 HUSH_EXPORT_EXPIRE_INTERVAL = env_int("HUSH_EXPORT_EXPIRE_INTERVAL", 600, minimum=5)
+# Rights requests (/privacy/): the emailed code's life and tries, the signed link's life,
+# the rates per address and per client, and which kinds wait for a privacy officer
+# after verification (the others run at once).
+HUSH_RIGHTS_CODE_MAX_AGE = env_int("HUSH_RIGHTS_CODE_MAX_AGE", 15 * 60, minimum=60)
+HUSH_RIGHTS_CODE_TRIES = env_int("HUSH_RIGHTS_CODE_TRIES", 5, minimum=1)
+HUSH_RIGHTS_LINK_MAX_AGE = env_int("HUSH_RIGHTS_LINK_MAX_AGE", 15 * 60, minimum=60)
+HUSH_RIGHTS_RATE_PER_ADDRESS = env_str("HUSH_RIGHTS_RATE_PER_ADDRESS", "5/h")
+HUSH_RIGHTS_RATE_PER_CLIENT = env_str("HUSH_RIGHTS_RATE_PER_CLIENT", "20/h")
+HUSH_RIGHTS_REVIEWED = env_list("HUSH_RIGHTS_REVIEWED", ["erasure", "correction"])
+HUSH_RIGHTS_EXPIRE_INTERVAL = env_int("HUSH_RIGHTS_EXPIRE_INTERVAL", 300, minimum=5)
 
 # Mail in (preferences/inbound): the addresses the SMTP listener accepts at RCPT (the
 # mailto address above and these bounce / feedback-loop addresses, each also with a
@@ -339,6 +349,8 @@ CELERY_BEAT_SCHEDULE = {
                           "schedule": float(HUSH_DOI_PURGE_INTERVAL)},
     "expire-exports": {"task": "preferences.exports_expire",
                        "schedule": float(HUSH_EXPORT_EXPIRE_INTERVAL)},
+    "expire-rights-requests": {"task": "preferences.rights_requests_expire",
+                               "schedule": float(HUSH_RIGHTS_EXPIRE_INTERVAL)},
     "retention-purge": {"task": "anonymizer.retention_run",
                         "schedule": float(HUSH_RETENTION_INTERVAL)},
     "sweep-inbound": {"task": "preferences.inbound_events_sweep",

@@ -29,6 +29,7 @@ from preferences.models import (
     InboundEvent,
     Purpose,
     PurposeConsent,
+    RightsRequest,
     Subject,
     Subscription,
     Suppression,
@@ -135,6 +136,23 @@ register(
         PiiField("secret", Category.CREDENTIAL, erase=None, note="encrypted at rest"),
     ],
     description="Downstream systems and their credentials (configuration, not subjects').",
+)
+
+register(
+    RightsRequest, subject="subject_public_id",
+    fields=[
+        # Encrypted; kept only while the request needs it (code, outcome, denial).
+        PiiField("email", Category.CONTACT, erase="null", kind="EMAIL"),
+        PiiField("new_email", Category.CONTACT, erase="null", kind="EMAIL"),
+        PiiField("email_digest", Category.IDENTIFIER, erase="null"),
+        # An authorized agent's name and declaration, and staff's free text.
+        PiiField("agent_name", Category.IDENTIFIER, erase="null"),
+        PiiField("agent_declaration", Category.FREE_TEXT, erase="null"),
+        PiiField("denial_text", Category.FREE_TEXT, erase="null"),
+        PiiField("extension_reason", Category.FREE_TEXT, erase="null"),
+    ],
+    description="Rights requests (the staff queue): the address only while the request "
+                "needs it; an unverified one is deleted when its window ends.",
 )
 
 not_pii(Topic, reason="the company's own topic names and descriptions")

@@ -15,17 +15,17 @@ from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import is_ratelimited
 
 from anonymizer.models import ErasureRequest
-from anonymizer.services import erasure_open
 from common.crypto import email_digest
 from common.tasks import task_send
 from preferences import selectors, services
 from preferences.email import preferences_url
 from preferences.erased import SubjectErased, is_erased
 from preferences.forms import REASON_CHOICES, CenterActionForm, LinkRequestForm
-from preferences.models import DataExport, Feedback, Purpose, Source, Topic
-from preferences.privacy import exports
+from preferences.models import DataExport, Feedback, Purpose, RightsRequest, Source, Topic
 from preferences.privacy import selectors as privacy_selectors
 from preferences.privacy import services as privacy_services
+from preferences.privacy.rights import services as rights_services
+from preferences.privacy.rights import views as rights_views
 from preferences.tokens import (
     BadToken,
     ExpiredToken,
@@ -132,6 +132,8 @@ def center(request, token):
         form = CenterActionForm(request.POST)
         if not form.is_valid():
             return _render_center(request, subject, errors=form.errors, status=400)
+        if form.cleaned_data["action"] in VERIFIED_ACTIONS:
+            return _ask_to_verify(request, subject, form.cleaned_data["action"])
         try:
             error = _apply(subject, form.cleaned_data)
         except SubjectErased:  # erased while the page was open
@@ -141,6 +143,24 @@ def center(request, token):
         messages.success(request, _("Your choices are saved."))
         return redirect(request.path, permanent=False)
     return _render_center(request, subject, gpc=_honour_gpc(request, subject))
+
+
+# The preference link alone is not enough for these: it may have been forwarded.
+VERIFIED_ACTIONS = {"erase": RightsRequest.Kind.ERASURE, "export": RightsRequest.Kind.ACCESS}
+
+
+def _ask_to_verify(request, subject, action: str):
+    """Erasure and download from the center go through the same verification as
+    `/privacy/`: a code (or link) emailed to the subject's address."""
+    if not subject.email:
+        return _render_center(request, subject, status=400, errors={"__all__": [
+            _("We have no email address to confirm this from.")]})
+    if rights_views.rate_limited(request, address_digest=subject.email_digest):
+        return render(request, "preferences/link_rate_limited.html", status=429)
+    rights_request = rights_services.rights_request_open(
+        kind=VERIFIED_ACTIONS[action], email=subject.email, subject=subject,
+        source=Source.PREFERENCE_CENTER, language=translation.get_language() or "")
+    return redirect("preferences:privacy_verify", key=rights_request.key)
 
 
 def _honour_gpc(request, subject) -> dict | None:
@@ -170,8 +190,6 @@ def _apply(subject, data) -> str | None:
         services.subject_unsubscribe_all(subject=subject, source=source, actor=subject)
     elif action == "resubscribe_all":
         services.subject_resubscribe_all(subject=subject, source=source, actor=subject)
-    elif action == "erase":
-        erasure_open(public_id=subject.public_id, source=source, actor=subject)
     elif action in ("purpose_on", "purpose_off"):
         purpose = Purpose.objects.filter(slug=data["purpose"]).first()
         if purpose is None:
@@ -180,8 +198,6 @@ def _apply(subject, data) -> str | None:
                                      granted=action == "purpose_on", source=source, actor=subject)
     elif action == "purposes_all_off":
         privacy_services.purposes_all_off(subject=subject, source=source, actor=subject)
-    elif action == "export":
-        exports.export_request(subject=subject, source=source, actor=subject)
     return None
 
 
