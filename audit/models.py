@@ -125,6 +125,8 @@ class Console(models.Model):
             ("manage_erasures", "Retry failed erasure steps"),
             ("view_pii_catalog", "See the PII catalog and the latest PII audit"),
             ("view_mail_feedback", "See mail feedback: bounces, complaints, the complaint rate"),
+            ("view_requests", "See the rights requests queue and its deadlines"),
+            ("decide_requests", "Approve, deny or extend rights requests"),
         ]
 
     def __str__(self):

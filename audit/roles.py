@@ -13,7 +13,8 @@ ALL = [
     "view_overview", "view_audit_trail", "export_audit_trail", "verify_chain",
     "view_deliveries", "manage_deliveries", "lookup_subject", "send_preference_link",
     "view_analytics", "release_analytics", "view_feedback_comments", "view_erasures",
-    "manage_erasures", "view_pii_catalog", "view_mail_feedback",
+    "manage_erasures", "view_pii_catalog", "view_mail_feedback", "view_requests",
+    "decide_requests",
 ]
 
 ROLES = {
@@ -21,7 +22,8 @@ ROLES = {
     PRIVACY_OFFICER: ALL,
     # The trail, reports and verification; reads only (exporting writes nothing but a file).
     AUDITOR: ["view_overview", "view_audit_trail", "export_audit_trail", "verify_chain",
-              "view_deliveries", "view_erasures", "view_pii_catalog", "view_mail_feedback"],
+              "view_deliveries", "view_erasures", "view_pii_catalog", "view_mail_feedback",
+              "view_requests"],
     # Aggregates only: never a single subject, never a comment.
     ANALYST: ["view_analytics", "release_analytics", "view_mail_feedback"],
     # One subject at a time, masked; no exports.
@@ -36,6 +38,7 @@ HOME_PAGES = [
     ("view_mail_feedback", "console:mail_feedback"),
     ("lookup_subject", "console:subjects"),
     ("view_deliveries", "console:deliveries"),
+    ("view_requests", "console:requests"),
 ]
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from audit.console import analytics, auth_views, erasures, mail_feedback, views
+from audit.console import analytics, auth_views, erasures, mail_feedback, requests, views
 
 app_name = "console"
 
@@ -30,4 +30,8 @@ urlpatterns = [
     path("analytics/", analytics.analytics, name="analytics"),
     path("analytics/release/", analytics.analytics_release, name="analytics_release"),
     path("mail-feedback/", mail_feedback.mail_feedback, name="mail_feedback"),
+    path("requests/", requests.requests_queue, name="requests"),
+    path("requests/<uuid:key>/approve/", requests.request_approve, name="request_approve"),
+    path("requests/<uuid:key>/deny/", requests.request_deny, name="request_deny"),
+    path("requests/<uuid:key>/extend/", requests.request_extend, name="request_extend"),
 ]

@@ -8,7 +8,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from anonymizer.models import ErasureRequest
-from audit.models import AuditEvent
 from preferences.models import ConsentEvent, Subscription, Suppression
 from preferences.tokens import PREFERENCES_SALT, make_preferences_token, make_unsubscribe_token
 

@@ -36,6 +36,10 @@ MATRIX = [
     ("GET",  "/console/analytics/",                 302, 302, 403, 200, 403, 200, 403),
     ("POST", "/console/analytics/release/",         302, 302, 403, 302, 403, 302, 403),
     ("GET",  "/console/mail-feedback/",             302, 302, 403, 200, 200, 200, 403),
+    ("GET",  "/console/requests/",                  302, 302, 403, 200, 200, 403, 403),
+    ("POST", "/console/requests/{request}/approve/", 302, 302, 403, 302, 403, 403, 403),
+    ("POST", "/console/requests/{request}/deny/",   302, 302, 403, 302, 403, 403, 403),
+    ("POST", "/console/requests/{request}/extend/", 302, 302, 403, 302, 403, 403, 403),
     ("GET",  "/console/no-role/",                   302, 302, 403, 403, 403, 403, 403),
     ("GET",  "/console/login/",                     200, 302, 302, 302, 302, 302, 302),
     ("GET",  "/console/verify/",                    302, 200, 302, 302, 302, 302, 302),
@@ -76,8 +80,15 @@ def ids(alice, db):
                                       callable_path="tests.receiver.nothing")
     erasure = ErasureRequest.objects.create(subject_public_id=alice.public_id, source="api",
                                             status="failed")
+    from django.utils import timezone
+
+    from preferences.models import RightsRequest
+
+    rights_request = RightsRequest.objects.create(
+        kind="access", source="privacy_request", email_digest="d" * 64, state="awaiting_review",
+        verified_at=timezone.now(), due_at=timezone.now(), law="gdpr")
     return {"dest": dest.pk, "subject": alice.public_id, "erasure": erasure.pk,
-            "erasure_key": erasure.key}
+            "erasure_key": erasure.key, "request": rights_request.key}
 
 
 def test_the_table_covers_every_console_url():
@@ -86,7 +97,7 @@ def test_the_table_covers_every_console_url():
     console = {p.pattern._route for p in get_resolver("audit.console.urls").url_patterns}
     routes = {url.split("?")[0].removeprefix("/console/")
               .replace("{dest}", "<int:pk>").replace("{erasure}", "<int:pk>")
-              .replace("{subject}", "<uuid:public_id>")
+              .replace("{subject}", "<uuid:public_id>").replace("{request}", "<uuid:key>")
               for _, url, *_ in MATRIX if url.startswith("/console/")}
     assert console - routes == set()
 

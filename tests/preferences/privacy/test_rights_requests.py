@@ -232,3 +232,18 @@ def test_the_page_is_linked_from_the_center_and_sign_up(client, alice, newslette
 def test_the_page_speaks_french(client, db):
     page = client.get(PRIVACY, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "Vos droits sur vos données" in page and "Envoyer ma demande" in page
+
+
+def test_an_agent_files_and_the_person_still_verifies(client, mailed, alice):
+    refused = ask(client, "alice@example.com", agent="on", agent_name="Dana Agent")
+    assert refused.status_code == 400  # an agent gives a declaration too
+    mailed(ask, client, "alice@example.com", agent="on", agent_name="Dana Agent",
+           agent_declaration="Alice signed a power of attorney on 2026-11-01.")
+    rights_request = RightsRequest.objects.get()
+    assert rights_request.agent_name == "Dana Agent"
+    message = mail.outbox[-1]
+    assert message.to == ["alice@example.com"]  # the code goes to the person, not the agent
+    assert "authorized agent: Dana Agent" in message.body
+    assert rights_request.state == "awaiting_verification"
+    audited = AuditEvent.objects.get(action="rights.requested")
+    assert audited.details["agent"] is True and "Dana" not in str(audited.details)
