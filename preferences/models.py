@@ -168,6 +168,11 @@ class ConsentEvent(models.Model):
     purpose_version = models.PositiveIntegerField(
         null=True, blank=True,
         help_text="The wording version of the purpose the person saw: the consent receipt.")
+    wording = models.ForeignKey(
+        "PurposeWording", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The exact words shown (name and description, in one language).")
+    jurisdiction = models.CharField(max_length=8, blank=True,
+                                    help_text="The law the person was under then: gdpr, ccpa.")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     old_status = models.CharField(max_length=16, blank=True)
     new_status = models.CharField(max_length=16, blank=True)
@@ -233,19 +238,67 @@ class Purpose(models.Model):
         return self.slug
 
     def save(self, *args, **kwargs):
-        loaded = getattr(self, "_loaded_description", None)
-        if not self._state.adding and loaded is not None and loaded != self.description:
+        loaded = getattr(self, "_loaded_wording", None)
+        if not self._state.adding and loaded is not None and loaded != self._wording():
             self.version += 1
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
         super().save(*args, **kwargs)
-        self._loaded_description = self.description
+        self._loaded_wording = self._wording()
+
+    def _wording(self) -> tuple:
+        return (self.__dict__.get("name"), self.__dict__.get("description"))
 
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
-        instance._loaded_description = instance.__dict__.get("description")
+        instance._loaded_wording = instance._wording()
         return instance
+
+
+class PurposeWording(models.Model):
+    """The exact words a person saw for a purpose (its name and description, in one
+    language) at one version: kept for good, never edited, so a receipt shows what was
+    agreed to (GDPR Art. 7(1)). Changing a purpose's wording makes a new version.
+
+    `sha256` is of `text` (UTF-8) and also goes into the audit event of every choice
+    made on it, so an edited wording row no longer matches the sealed trail.
+    """
+
+    purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="wordings")
+    version = models.PositiveIntegerField()
+    language = models.CharField(max_length=16)
+    name = models.CharField(max_length=120)
+    description = models.TextField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["purpose", "version", "language"],
+                                               name="one_wording_per_version_and_language")]
+        triggers = [
+            append_only(name="purpose_wording_no_update", operation=pgtrigger.Update,
+                        what="purpose wordings"),
+            append_only(name="purpose_wording_no_delete", operation=pgtrigger.Delete,
+                        what="purpose wordings"),
+        ]
+
+    def __str__(self):
+        return f"{self.purpose_id} v{self.version} ({self.language})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("purpose wordings are immutable: make a new version")
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def text_of(name: str, description: str) -> str:
+        """What the person read, as one text: the name, a blank line, the description."""
+        return f"{name}\n\n{description}"
+
+    @property
+    def text(self) -> str:
+        return self.text_of(self.name, self.description)
 
 
 class PurposeConsent(models.Model):

@@ -29,6 +29,7 @@ from preferences.models import (
     InboundEvent,
     Purpose,
     PurposeConsent,
+    PurposeWording,
     RightsRequest,
     Subject,
     Subscription,
@@ -155,6 +156,8 @@ register(
                 "needs it; an unverified one is deleted when its window ends.",
 )
 
+not_pii(PurposeWording, reason="the company's own purpose wording, kept per version: what "
+                                "people were shown, nothing of a person")
 not_pii(Topic, reason="the company's own topic names and descriptions")
 
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("p/", views.request_link, name="request_link"),
     path("p/<str:token>/", views.center, name="center"),
     path("p/<str:token>/renew/", views.renew, name="renew"),
+    path("p/<str:token>/receipt/", views.receipt, name="receipt"),
     path("s/", signup_views.signup, name="signup"),
     path("s/confirm/<str:token>/", signup_views.confirm, name="confirm"),
     path("d/<str:token>/", privacy_views.export_download, name="export_download"),

@@ -1,10 +1,12 @@
 """Pages a subscriber uses: one-click unsubscribe, the preference center and the
 page that emails a fresh link. (Sign-up is in `signup/`, the download in `privacy/`.)"""
 
+import json
 from functools import lru_cache
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -22,6 +24,7 @@ from preferences.email import preferences_url
 from preferences.erased import SubjectErased, is_erased
 from preferences.forms import REASON_CHOICES, CenterActionForm, LinkRequestForm
 from preferences.models import DataExport, Feedback, Purpose, RightsRequest, Source, Topic
+from preferences.privacy import receipts
 from preferences.privacy import selectors as privacy_selectors
 from preferences.privacy import services as privacy_services
 from preferences.privacy.rights import services as rights_services
@@ -217,6 +220,26 @@ def _render_center(request, subject, *, errors=None, status=200, gpc=None):
         "errors": errors,
         "pause_weeks": services.PAUSE_WEEKS,
     }, status=status)
+
+
+def receipt(request, token):
+    """The person's consent receipts as a file: each choice with the words they saw."""
+    try:
+        subject_id = read_preferences_token(token)
+    except BadToken:
+        return invalid_link(request)
+    subject = selectors.subject_by_public_id(subject_id)
+    if subject is None:
+        return invalid_link(request)
+    if subject.erased_at is not None:
+        return erased_page(request)
+    body = json.dumps({"subject": str(subject.public_id),
+                       "receipts": receipts.receipts_of(subject)},
+                      cls=DjangoJSONEncoder, indent=2, ensure_ascii=False)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="consent-receipt.json"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def renew(request, token):
