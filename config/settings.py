@@ -132,6 +132,9 @@ HUSH_ERASURE_SWEEP_INTERVAL = env_int("HUSH_ERASURE_SWEEP_INTERVAL_MS", 5000, mi
 # pii_audit reach (label=postgres://..., comma-separated), and a file declaring
 # their tables (JSON or TOML, loaded and validated at start-up).
 HUSH_EXTERNAL_DATABASES = env_database_urls("HUSH_EXTERNAL_DATABASES")
+# The erasure ledger outside Hush's database (a directory or a PostgreSQL URL): what
+# `manage.py erasure replay` re-applies after a backup is restored.
+HUSH_ERASURE_LEDGER = env_str("HUSH_ERASURE_LEDGER", "")
 HUSH_PII_CATALOG_FILE = env_str("HUSH_PII_CATALOG_FILE") or None
 if HUSH_PII_CATALOG_FILE and not Path(HUSH_PII_CATALOG_FILE).is_file():
     from django.core.exceptions import ImproperlyConfigured

@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 
 import audit
 from anonymizer.core.redact import redact
+from anonymizer.ledger import SUPPRESSION, ledger_append
 from common.crypto import email_digest, normalise_email
 from common.tasks import task_send_on_commit
 from preferences.email import preferences_url
@@ -314,6 +315,11 @@ def suppressions_add(*, email_digests: list[str], reason: str, source: str, acto
         subjects = {s.email_digest: s for s in Subject.objects.filter(email_digest__in=list(old))}
         _record_changes([Change(subjects[d], None, ConsentEvent.Kind.SUPPRESSED, old[d], reason,
                                 source) for d in old if d in subjects], actor=actor)
+        # Outside the database too, in this transaction: should the write fail, nothing
+        # commits and the caller retries; a restored backup cannot unsuppress them.
+        if old:
+            ledger_append(kind=SUPPRESSION, record={"email_digests": sorted(old),
+                                                    "reason": reason})
         unknown = [d for d in old if d not in subjects]
         if unknown:
             audit.record_many(actor=actor, action="suppression.added", items=[
