@@ -171,8 +171,10 @@ class ConsentEvent(models.Model):
     wording = models.ForeignKey(
         "PurposeWording", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         help_text="The exact words shown (name and description, in one language).")
-    jurisdiction = models.CharField(max_length=8, blank=True,
-                                    help_text="The law the person was under then: gdpr, ccpa.")
+    jurisdiction = models.CharField(
+        max_length=8, blank=True, default="", db_default="",
+        help_text="The law the person was under then: gdpr, ccpa (purpose choices). The "
+                  "database default serves writers that name their columns (one-click).")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     old_status = models.CharField(max_length=16, blank=True)
     new_status = models.CharField(max_length=16, blank=True)
