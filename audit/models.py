@@ -127,6 +127,10 @@ class Console(models.Model):
             ("view_mail_feedback", "See mail feedback: bounces, complaints, the complaint rate"),
             ("view_requests", "See the rights requests queue and its deadlines"),
             ("decide_requests", "Approve, deny or extend rights requests"),
+            ("manage_imports", "Import subjects and suppression lists; read their reports"),
+            ("export_consent", "Download everyone's current consent, by opaque id"),
+            ("export_consent_emails", "Download the consent export with email addresses"),
+            ("manage_suppressions", "Suppress or unsuppress an address by typing it"),
         ]
 
     def __str__(self):

@@ -59,6 +59,13 @@ HUSH_RIGHTS_RATE_PER_ADDRESS = env_str("HUSH_RIGHTS_RATE_PER_ADDRESS", "5/h")
 HUSH_RIGHTS_RATE_PER_CLIENT = env_str("HUSH_RIGHTS_RATE_PER_CLIENT", "20/h")
 HUSH_RIGHTS_REVIEWED = env_list("HUSH_RIGHTS_REVIEWED", ["erasure", "correction"])
 HUSH_RIGHTS_EXPIRE_INTERVAL = env_int("HUSH_RIGHTS_EXPIRE_INTERVAL", 300, minimum=5)
+# Imports uploaded through the API or the console wait here (private) until imported.
+HUSH_IMPORT_DIR = env_str("HUSH_IMPORT_DIR") or str(BASE_DIR / "var" / "imports")
+HUSH_IMPORT_MAX_BYTES = env_int("HUSH_IMPORT_MAX_BYTES", 512 * 1024 * 1024, minimum=1024)
+# An import whose last batch committed longer ago than this has stopped: queued again.
+HUSH_IMPORT_STALE_AFTER = env_int("HUSH_IMPORT_STALE_AFTER", 120, minimum=5)
+HUSH_IMPORT_SWEEP_INTERVAL = env_int("HUSH_IMPORT_SWEEP_INTERVAL", 30, minimum=1)
+HUSH_IMPORT_BATCH = env_int("HUSH_IMPORT_BATCH", 10000, minimum=1)  # rows per transaction
 
 # Mail in (preferences/inbound): the addresses the SMTP listener accepts at RCPT (the
 # mailto address above and these bounce / feedback-loop addresses, each also with a
@@ -358,6 +365,8 @@ CELERY_BEAT_SCHEDULE = {
                         "schedule": float(HUSH_RETENTION_INTERVAL)},
     "sweep-inbound": {"task": "preferences.inbound_events_sweep",
                       "schedule": HUSH_INBOUND_SWEEP_INTERVAL},
+    "sweep-imports": {"task": "preferences.imports_sweep",
+                      "schedule": float(HUSH_IMPORT_SWEEP_INTERVAL)},
     **({"poll-inbound-mailbox": {"task": "preferences.inbound_imap_poll",
                                  "schedule": float(HUSH_INBOUND_IMAP_INTERVAL)}}
        if HUSH_INBOUND_IMAP_URL else {}),

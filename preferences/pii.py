@@ -25,7 +25,10 @@ from preferences.models import (
     DataExport,
     Delivery,
     Destination,
+    DigestSuppression,
     Feedback,
+    Import,
+    ImportProblem,
     InboundEvent,
     Purpose,
     PurposeConsent,
@@ -199,3 +202,23 @@ register(
 )
 not_pii(DailyCount, reason="counters per day and name (consent checks, refused webhook "
                            "calls); nothing of a person")
+
+register(
+    Import, subject=None,
+    fields=[
+        # Chosen by whoever uploaded it; could name a colleague or a customer.
+        PiiField("file_name", Category.IDENTIFIER, erase=None, note="staff data"),
+        PiiField("file_path", Category.IDENTIFIER, erase=None,
+                 note="where the file waits; an uploaded file is deleted once imported"),
+    ],
+    description="Imports of subjects and suppression lists: counts and a checkpoint, never "
+                "the file's content; an uploaded file is deleted once imported.",
+)
+not_pii(ImportProblem, reason="a line number and a fixed reason code, never the row's values")
+register(
+    DigestSuppression, subject=None,
+    fields=[PiiField("keyed_digest", Category.IDENTIFIER, erase=None,
+                     note="kept like the suppression list, so the address is never mailed")],
+    description="Addresses suppressed by an email provider's hash, keyed again; matched to "
+                "a subject when one with that address appears.",
+)

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from audit.console import analytics, auth_views, erasures, mail_feedback, requests, views
+from audit.console import (
+    analytics,
+    auth_views,
+    consent,
+    erasures,
+    imports,
+    mail_feedback,
+    requests,
+    views,
+)
 
 app_name = "console"
 
@@ -34,4 +43,10 @@ urlpatterns = [
     path("requests/<uuid:key>/approve/", requests.request_approve, name="request_approve"),
     path("requests/<uuid:key>/deny/", requests.request_deny, name="request_deny"),
     path("requests/<uuid:key>/extend/", requests.request_extend, name="request_extend"),
+    path("consent/", consent.consent_export_page, name="consent"),
+    path("consent/export", consent.consent_export, name="consent_export"),
+    path("suppressions/", consent.suppressions, name="suppressions"),
+    path("imports/", imports.import_list, name="imports"),
+    path("imports/<uuid:key>/", imports.import_detail, name="import"),
+    path("imports/<uuid:key>/bad-rows.csv", imports.import_report, name="import_report"),
 ]

@@ -40,6 +40,14 @@ MATRIX = [
     ("POST", "/console/requests/{request}/approve/", 302, 302, 403, 302, 403, 403, 403),
     ("POST", "/console/requests/{request}/deny/",   302, 302, 403, 302, 403, 403, 403),
     ("POST", "/console/requests/{request}/extend/", 302, 302, 403, 302, 403, 403, 403),
+    ("GET",  "/console/consent/",                   302, 302, 403, 200, 200, 403, 403),
+    ("GET",  "/console/consent/export",             302, 302, 403, 200, 200, 403, 403),
+    ("GET",  "/console/consent/export?with_email=on", 302, 302, 403, 200, 403, 403, 403),
+    ("GET",  "/console/suppressions/",              302, 302, 403, 200, 403, 403, 403),
+    ("POST", "/console/suppressions/",              302, 302, 403, 302, 403, 403, 403),
+    ("GET",  "/console/imports/",                   302, 302, 403, 200, 403, 403, 403),
+    ("GET",  "/console/imports/{import_key}/",      302, 302, 403, 200, 403, 403, 403),
+    ("GET",  "/console/imports/{import_key}/bad-rows.csv", 302, 302, 403, 200, 403, 403, 403),
     ("GET",  "/console/no-role/",                   302, 302, 403, 403, 403, 403, 403),
     ("GET",  "/console/login/",                     200, 302, 302, 302, 302, 302, 302),
     ("GET",  "/console/verify/",                    302, 200, 302, 302, 302, 302, 302),
@@ -56,6 +64,8 @@ MATRIX = [
 POST_DATA = {
     "/console/deliveries/retry/": {"all": "1"},
     "/console/subjects/": {"email": "alice@example.com"},
+    "/console/suppressions/": {"address": "someone@example.com", "reason": "manual",
+                               "action": "suppress"},
 }
 
 
@@ -73,22 +83,21 @@ def clients(db):
 
 @pytest.fixture
 def ids(alice, db):
+    from django.utils import timezone
+
     from anonymizer.models import ErasureRequest
-    from preferences.models import Destination
+    from preferences.models import Destination, Import, RightsRequest
 
     dest = Destination.objects.create(name="crm", kind="callable",
                                       callable_path="tests.receiver.nothing")
     erasure = ErasureRequest.objects.create(subject_public_id=alice.public_id, source="api",
                                             status="failed")
-    from django.utils import timezone
-
-    from preferences.models import RightsRequest
-
+    job = Import.objects.create(kind="subjects", file_path="/nonexistent", file_sha256="0" * 64)
     rights_request = RightsRequest.objects.create(
         kind="access", source="privacy_request", email_digest="d" * 64, state="awaiting_review",
         verified_at=timezone.now(), due_at=timezone.now(), law="gdpr")
     return {"dest": dest.pk, "subject": alice.public_id, "erasure": erasure.pk,
-            "erasure_key": erasure.key, "request": rights_request.key}
+            "erasure_key": erasure.key, "import_key": job.key, "request": rights_request.key}
 
 
 def test_the_table_covers_every_console_url():
@@ -98,6 +107,7 @@ def test_the_table_covers_every_console_url():
     routes = {url.split("?")[0].removeprefix("/console/")
               .replace("{dest}", "<int:pk>").replace("{erasure}", "<int:pk>")
               .replace("{subject}", "<uuid:public_id>").replace("{request}", "<uuid:key>")
+              .replace("{subject}", "<uuid:public_id>").replace("{import_key}", "<uuid:key>")
               for _, url, *_ in MATRIX if url.startswith("/console/")}
     assert console - routes == set()
 

@@ -31,7 +31,7 @@ def revoke(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audit', '0006_mail_feedback'),
+        ('audit', '0007_i17_imports_exports'),
         ('auth', '0012_alter_user_first_name_max_length'),
         ('contenttypes', '0002_remove_content_type_name'),
     ]
@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AlterModelOptions(
             name='console',
-            options={'default_permissions': (), 'managed': False, 'permissions': [('view_overview', 'See the console overview'), ('view_audit_trail', 'Read the audit trail'), ('export_audit_trail', 'Export the audit trail as CSV'), ('verify_chain', 'Verify the audit chain'), ('view_deliveries', 'See destinations and deliveries'), ('manage_deliveries', 'Retry deliveries, pause and resume destinations'), ('lookup_subject', 'Find one subject by exact email; see masked data'), ('send_preference_link', 'Send a subject a fresh preference link'), ('view_analytics', 'See differentially private feedback analytics'), ('release_analytics', 'Spend privacy budget on a new analytics release'), ('view_feedback_comments', 'Read redacted feedback comments'), ('view_erasures', 'See erasure requests and their reports'), ('manage_erasures', 'Retry failed erasure steps'), ('view_pii_catalog', 'See the PII catalog and the latest PII audit'), ('view_mail_feedback', 'See mail feedback: bounces, complaints, the complaint rate'), ('view_requests', 'See the rights requests queue and its deadlines'), ('decide_requests', 'Approve, deny or extend rights requests')]},
+            options={'default_permissions': (), 'managed': False, 'permissions': [('view_overview', 'See the console overview'), ('view_audit_trail', 'Read the audit trail'), ('export_audit_trail', 'Export the audit trail as CSV'), ('verify_chain', 'Verify the audit chain'), ('view_deliveries', 'See destinations and deliveries'), ('manage_deliveries', 'Retry deliveries, pause and resume destinations'), ('lookup_subject', 'Find one subject by exact email; see masked data'), ('send_preference_link', 'Send a subject a fresh preference link'), ('view_analytics', 'See differentially private feedback analytics'), ('release_analytics', 'Spend privacy budget on a new analytics release'), ('view_feedback_comments', 'Read redacted feedback comments'), ('view_erasures', 'See erasure requests and their reports'), ('manage_erasures', 'Retry failed erasure steps'), ('view_pii_catalog', 'See the PII catalog and the latest PII audit'), ('view_mail_feedback', 'See mail feedback: bounces, complaints, the complaint rate'), ('view_requests', 'See the rights requests queue and its deadlines'), ('decide_requests', 'Approve, deny or extend rights requests'), ('manage_imports', 'Import subjects and suppression lists; read their reports'), ('export_consent', "Download everyone's current consent, by opaque id"), ('export_consent_emails', 'Download the consent export with email addresses'), ('manage_suppressions', 'Suppress or unsuppress an address by typing it')]},
         ),
         migrations.RunPython(grant, revoke),
     ]
