@@ -494,6 +494,12 @@ class Destination(models.Model):
     class Kind(models.TextChoices):
         WEBHOOK = "webhook", "Signed webhook"
         CALLABLE = "callable", "Python callable"
+        SENDGRID = "sendgrid", "SendGrid (suppressions, ASM groups)"
+        MAILGUN = "mailgun", "Mailgun (unsubscribes per tag)"
+        SES = "ses", "Amazon SES v2 (suppression list, contact-list topics)"
+        POSTMARK = "postmark", "Postmark (suppressions per message stream)"
+        LISTMONK = "listmonk", "listmonk (blocklist, list unsubscription)"
+        MAILCHIMP = "mailchimp", "Mailchimp (member status)"
 
     name = models.CharField(max_length=100, unique=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -504,7 +510,13 @@ class Destination(models.Model):
                                    help_text="Only these event types (empty: every type).")
     include_email = models.BooleanField(default=False)
     url = models.URLField(blank=True, help_text="For webhooks.")
-    secret = EncryptedTextField(blank=True, null=True, help_text="Webhook signing secret.")
+    secret = EncryptedTextField(blank=True, null=True,
+                                help_text="Webhook signing secret, or an email provider's "
+                                          "API key.")
+    options = models.JSONField(
+        default=dict, blank=True,
+        help_text="An email provider's settings: lists (topic slug -> group, list or "
+                  "stream), domain (Mailgun), region and contact_list (SES), stream (Postmark).")
     callable_path = models.CharField(max_length=200, blank=True,
                                      help_text="Dotted path of a function, for callables.")
     paused_at = models.DateTimeField(null=True, blank=True)

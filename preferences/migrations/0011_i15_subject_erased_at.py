@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('preferences', '0009_i17_imports'),
+        ('preferences', '0010_i17_connectors'),
     ]
 
     operations = [
