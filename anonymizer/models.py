@@ -17,6 +17,8 @@ class ErasureRequest(models.Model):
     """
 
     class Status(models.TextChoices):
+        AWAITING_REVIEW = "awaiting_review"  # verified; a privacy officer decides
+        DENIED = "denied"  # a privacy officer said no: nothing was erased
         PENDING = "pending"
         RUNNING = "running"
         DONE = "done"
@@ -24,6 +26,7 @@ class ErasureRequest(models.Model):
 
     class Source(models.TextChoices):
         PREFERENCE_CENTER = "preference_center"
+        PRIVACY_REQUEST = "privacy_request"
         API = "api"
         STAFF = "staff"
 
@@ -31,7 +34,7 @@ class ErasureRequest(models.Model):
                            help_text="The request's id outside Hush (the API's).")
     subject_public_id = models.UUIDField(db_index=True)
     source = models.CharField(max_length=20)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     requested_at = models.DateTimeField(default=timezone.now)
     requested_by_type = models.CharField(
         max_length=16, blank=True, help_text="subject, api_key, user or system")

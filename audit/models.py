@@ -125,6 +125,8 @@ class Console(models.Model):
             ("manage_erasures", "Retry failed erasure steps"),
             ("view_pii_catalog", "See the PII catalog and the latest PII audit"),
             ("view_mail_feedback", "See mail feedback: bounces, complaints, the complaint rate"),
+            ("view_requests", "See the rights requests queue and its deadlines"),
+            ("decide_requests", "Approve, deny or extend rights requests"),
             ("manage_imports", "Import subjects and suppression lists; read their reports"),
             ("export_consent", "Download everyone's current consent, by opaque id"),
             ("export_consent_emails", "Download the consent export with email addresses"),

@@ -15,6 +15,7 @@ ALL = [
     "view_analytics", "release_analytics", "view_feedback_comments", "view_erasures",
     "manage_erasures", "view_pii_catalog", "view_mail_feedback",
     "manage_imports", "export_consent", "export_consent_emails", "manage_suppressions",
+    "view_requests", "decide_requests",
 ]
 
 ROLES = {
@@ -23,7 +24,7 @@ ROLES = {
     # The trail, reports and verification; reads only (exporting writes nothing but a file).
     AUDITOR: ["view_overview", "view_audit_trail", "export_audit_trail", "verify_chain",
               "view_deliveries", "view_erasures", "view_pii_catalog", "view_mail_feedback",
-              "export_consent"],
+              "export_consent", "view_requests"],
     # Aggregates only: never a single subject, never a comment.
     ANALYST: ["view_analytics", "release_analytics", "view_mail_feedback"],
     # One subject at a time, masked; no exports.
@@ -38,6 +39,7 @@ HOME_PAGES = [
     ("view_mail_feedback", "console:mail_feedback"),
     ("lookup_subject", "console:subjects"),
     ("view_deliveries", "console:deliveries"),
+    ("view_requests", "console:requests"),
 ]
 
 

@@ -21,6 +21,8 @@ urlpatterns = [
          name="api-purposes"),
     path("subjects/<str:subject_id>/export", privacy_api.SubjectExportApi.as_view(),
          name="api-export"),
+    path("subjects/<str:subject_id>/receipts", privacy_api.SubjectReceiptsApi.as_view(),
+         name="api-receipts"),
     path("subjects/<str:subject_id>/links", preferences_api.SubjectLinksApi.as_view(),
          name="api-links"),
     path("consent/check", preferences_api.ConsentCheckApi.as_view(), name="api-consent-check"),

@@ -70,6 +70,16 @@ HUSH_SIGNUP_RATE_PER_CLIENT = env_str("HUSH_SIGNUP_RATE_PER_CLIENT", "10/h")
 HUSH_EXPORT_DIR = env_str("HUSH_EXPORT_DIR") or str(BASE_DIR / "var" / "exports")
 HUSH_EXPORT_LINK_MAX_AGE = env_int("HUSH_EXPORT_LINK_MAX_AGE", 48 * 3600, minimum=60)
 HUSH_EXPORT_EXPIRE_INTERVAL = env_int("HUSH_EXPORT_EXPIRE_INTERVAL", 600, minimum=5)
+# Rights requests (/privacy/): the emailed code's life and tries, the signed link's life,
+# the rates per address and per client, and which kinds wait for a privacy officer
+# after verification (the others run at once).
+HUSH_RIGHTS_CODE_MAX_AGE = env_int("HUSH_RIGHTS_CODE_MAX_AGE", 15 * 60, minimum=60)
+HUSH_RIGHTS_CODE_TRIES = env_int("HUSH_RIGHTS_CODE_TRIES", 5, minimum=1)
+HUSH_RIGHTS_LINK_MAX_AGE = env_int("HUSH_RIGHTS_LINK_MAX_AGE", 15 * 60, minimum=60)
+HUSH_RIGHTS_RATE_PER_ADDRESS = env_str("HUSH_RIGHTS_RATE_PER_ADDRESS", "5/h")
+HUSH_RIGHTS_RATE_PER_CLIENT = env_str("HUSH_RIGHTS_RATE_PER_CLIENT", "20/h")
+HUSH_RIGHTS_REVIEWED = env_list("HUSH_RIGHTS_REVIEWED", ["erasure", "correction"])
+HUSH_RIGHTS_EXPIRE_INTERVAL = env_int("HUSH_RIGHTS_EXPIRE_INTERVAL", 300, minimum=5)
 # Imports uploaded through the API or the console wait here (private) until imported.
 HUSH_IMPORT_DIR = env_str("HUSH_IMPORT_DIR") or str(BASE_DIR / "var" / "imports")
 HUSH_IMPORT_MAX_BYTES = env_int("HUSH_IMPORT_MAX_BYTES", 512 * 1024 * 1024, minimum=1024)
@@ -156,6 +166,9 @@ HUSH_ERASURE_SWEEP_INTERVAL = env_int("HUSH_ERASURE_SWEEP_INTERVAL_MS", 5000, mi
 # pii_audit reach (label=postgres://..., comma-separated), and a file declaring
 # their tables (JSON or TOML, loaded and validated at start-up).
 HUSH_EXTERNAL_DATABASES = env_database_urls("HUSH_EXTERNAL_DATABASES")
+# The erasure ledger outside Hush's database (a directory or a PostgreSQL URL): what
+# `manage.py erasure replay` re-applies after a backup is restored.
+HUSH_ERASURE_LEDGER = env_str("HUSH_ERASURE_LEDGER", "")
 HUSH_PII_CATALOG_FILE = env_str("HUSH_PII_CATALOG_FILE") or None
 if HUSH_PII_CATALOG_FILE and not Path(HUSH_PII_CATALOG_FILE).is_file():
     from django.core.exceptions import ImproperlyConfigured
@@ -384,6 +397,8 @@ CELERY_BEAT_SCHEDULE = {
                           "schedule": float(HUSH_DOI_PURGE_INTERVAL)},
     "expire-exports": {"task": "preferences.exports_expire",
                        "schedule": float(HUSH_EXPORT_EXPIRE_INTERVAL)},
+    "expire-rights-requests": {"task": "preferences.rights_requests_expire",
+                               "schedule": float(HUSH_RIGHTS_EXPIRE_INTERVAL)},
     "retention-purge": {"task": "anonymizer.retention_run",
                         "schedule": float(HUSH_RETENTION_INTERVAL)},
     "replay-one-click-journal": {"task": "preferences.one_click_journal_replay",

@@ -15,6 +15,7 @@ class PreferencesConfig(AppConfig):
         from preferences.one_click import tasks as one_click_tasks  # noqa: F401
         from preferences.privacy import consent_cache
         from preferences.privacy import tasks as privacy_tasks  # noqa: F401
+        from preferences.privacy.rights import tasks as rights_tasks  # noqa: F401
         from preferences.propagation import tasks as propagation_tasks  # noqa: F401
         from preferences.signup import tasks as signup_tasks  # noqa: F401
 

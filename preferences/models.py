@@ -35,6 +35,7 @@ class Source(models.TextChoices):
     COMPLAINT = "complaint", _("spam complaint")
     BOUNCE = "bounce", _("bounced email")
     ESP_UNSUBSCRIBE = "esp_unsubscribe", _("unsubscribe at the email provider")
+    PRIVACY_REQUEST = "privacy_request", _("privacy request")
 
 
 class Subject(models.Model):
@@ -57,6 +58,10 @@ class Subject(models.Model):
         null=True, blank=True,
         help_text="Signed up from an untrusted source and not yet confirmed (double opt-in): "
                   "never allowed, and deleted when the confirmation window ends.")
+    erased_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When an erasure of this subject began: from then on nothing is written to "
+                  "the row or its data, and every link answers \"Your data has been erased\".")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -163,6 +168,13 @@ class ConsentEvent(models.Model):
     purpose_version = models.PositiveIntegerField(
         null=True, blank=True,
         help_text="The wording version of the purpose the person saw: the consent receipt.")
+    wording = models.ForeignKey(
+        "PurposeWording", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The exact words shown (name and description, in one language).")
+    jurisdiction = models.CharField(
+        max_length=8, blank=True, default="", db_default="",
+        help_text="The law the person was under then: gdpr, ccpa (purpose choices). The "
+                  "database default serves writers that name their columns (one-click).")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     old_status = models.CharField(max_length=16, blank=True)
     new_status = models.CharField(max_length=16, blank=True)
@@ -228,19 +240,67 @@ class Purpose(models.Model):
         return self.slug
 
     def save(self, *args, **kwargs):
-        loaded = getattr(self, "_loaded_description", None)
-        if not self._state.adding and loaded is not None and loaded != self.description:
+        loaded = getattr(self, "_loaded_wording", None)
+        if not self._state.adding and loaded is not None and loaded != self._wording():
             self.version += 1
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
         super().save(*args, **kwargs)
-        self._loaded_description = self.description
+        self._loaded_wording = self._wording()
+
+    def _wording(self) -> tuple:
+        return (self.__dict__.get("name"), self.__dict__.get("description"))
 
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
-        instance._loaded_description = instance.__dict__.get("description")
+        instance._loaded_wording = instance._wording()
         return instance
+
+
+class PurposeWording(models.Model):
+    """The exact words a person saw for a purpose (its name and description, in one
+    language) at one version: kept for good, never edited, so a receipt shows what was
+    agreed to (GDPR Art. 7(1)). Changing a purpose's wording makes a new version.
+
+    `sha256` is of `text` (UTF-8) and also goes into the audit event of every choice
+    made on it, so an edited wording row no longer matches the sealed trail.
+    """
+
+    purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="wordings")
+    version = models.PositiveIntegerField()
+    language = models.CharField(max_length=16)
+    name = models.CharField(max_length=120)
+    description = models.TextField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["purpose", "version", "language"],
+                                               name="one_wording_per_version_and_language")]
+        triggers = [
+            append_only(name="purpose_wording_no_update", operation=pgtrigger.Update,
+                        what="purpose wordings"),
+            append_only(name="purpose_wording_no_delete", operation=pgtrigger.Delete,
+                        what="purpose wordings"),
+        ]
+
+    def __str__(self):
+        return f"{self.purpose_id} v{self.version} ({self.language})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("purpose wordings are immutable: make a new version")
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def text_of(name: str, description: str) -> str:
+        """What the person read, as one text: the name, a blank line, the description."""
+        return f"{name}\n\n{description}"
+
+    @property
+    def text(self) -> str:
+        return self.text_of(self.name, self.description)
 
 
 class PurposeConsent(models.Model):
@@ -599,6 +659,92 @@ class DailyCount(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.name}: {self.count}"
+
+
+class RightsRequest(models.Model):
+    """A request from a person (on `/privacy/` or the preference center) to see, erase or
+    correct their data, or to opt out of its sale and sharing: the staff queue's row.
+
+    Nothing happens until the person confirms from the address it names (an emailed
+    6-digit code, or a signed single-use link); an unverified request is deleted when
+    its window ends. Then it runs at once or waits for a privacy officer, as the
+    operator configures per kind (`HUSH_RIGHTS_REVIEWED`), with a due date from the
+    subject's jurisdiction. The address is kept encrypted only while the request
+    needs it (to send the code, the outcome or a denial) and is cleared when it ends.
+    """
+
+    class Kind(models.TextChoices):
+        ACCESS = "access", _("Access: a copy of my data")
+        ERASURE = "erasure", _("Erasure: erase my data")
+        CORRECTION = "correction", _("Correction of my email address")
+        OPT_OUT_SALE = "opt_out_sale", _("Do not sell or share my data")
+
+    class State(models.TextChoices):
+        AWAITING_VERIFICATION = "awaiting_verification", _("Awaiting verification")
+        AWAITING_REVIEW = "awaiting_review", _("Awaiting review")
+        RUNNING = "running", _("Being carried out")
+        DONE = "done", _("Done")
+        DENIED = "denied", _("Denied")
+
+    class Method(models.TextChoices):
+        CODE = "code", _("A 6-digit code by email")
+        LINK = "link", _("A link by email")
+
+    class DenialReason(models.TextChoices):
+        IDENTITY_NOT_VERIFIED = "identity_not_verified", _("We could not verify your identity")
+        LEGAL_HOLD = "legal_hold", _("We must keep the data by law (legal hold)")
+        EXCESSIVE = "excessive", _("The request is manifestly unfounded or excessive")
+        OTHER = "other", _("Another reason")
+
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    state = models.CharField(max_length=24, choices=State.choices,
+                             default=State.AWAITING_VERIFICATION)
+    source = models.CharField(max_length=20, choices=Source.choices)
+    method = models.CharField(max_length=8, choices=Method.choices, default=Method.CODE)
+    email = EncryptedTextField(null=True, blank=True,
+                               help_text="The address the request names; cleared when it ends.")
+    email_digest = models.CharField(  # noqa: DJ001 - erasure nulls it, as the subject's
+        max_length=64, null=True, blank=True, db_index=True,
+        help_text="Keyed digest: rate limits and the lookup.")
+    new_email = EncryptedTextField(null=True, blank=True,
+                                   help_text="For a correction: the address wanted instead.")
+    language = models.CharField(max_length=16, blank=True)
+    subject_public_id = models.UUIDField(
+        null=True, blank=True, db_index=True,
+        help_text="Filled once verified (the address-dependent work comes after the answer).")
+    code_digest = models.CharField(max_length=64, blank=True,
+                                   help_text="Keyed digest of the code; never the code.")
+    code_sent_at = models.DateTimeField(null=True, blank=True)
+    code_attempts = models.PositiveSmallIntegerField(default=0)
+    link_nonce = models.CharField(max_length=32, blank=True,
+                                  help_text="Makes the emailed link single-use: cleared on use.")
+    agent_name = models.CharField(max_length=200, blank=True,
+                                  help_text="An authorized agent filing for the person.")
+    agent_declaration = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    law = models.CharField(max_length=8, blank=True, help_text="gdpr or ccpa: sets the deadline.")
+    due_at = models.DateTimeField(null=True, blank=True)
+    extended_at = models.DateTimeField(null=True, blank=True)
+    extension_reason = models.TextField(blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.CharField(max_length=64, blank=True, help_text="The staff user's id.")
+    denial_reason = models.CharField(max_length=24, choices=DenialReason.choices, blank=True)
+    denial_text = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    erasure_key = models.UUIDField(null=True, blank=True,
+                                   help_text="The ErasureRequest it opened (the API's id).")
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "due_at"])]
+
+    def __str__(self):
+        return f"{self.kind} request {self.key} ({self.state})"
+
+    @property
+    def audit_id(self):
+        return str(self.key)
 
 
 class Import(models.Model):

@@ -34,6 +34,8 @@ from preferences.models import (
     JournaledOptOut,
     Purpose,
     PurposeConsent,
+    PurposeWording,
+    RightsRequest,
     Subject,
     Subscription,
     Suppression,
@@ -172,6 +174,25 @@ register(
     description="Downstream systems and their credentials (configuration, not subjects').",
 )
 
+register(
+    RightsRequest, subject="subject_public_id",
+    fields=[
+        # Encrypted; kept only while the request needs it (code, outcome, denial).
+        PiiField("email", Category.CONTACT, erase="null", kind="EMAIL"),
+        PiiField("new_email", Category.CONTACT, erase="null", kind="EMAIL"),
+        PiiField("email_digest", Category.IDENTIFIER, erase="null"),
+        # An authorized agent's name and declaration, and staff's free text.
+        PiiField("agent_name", Category.IDENTIFIER, erase="null"),
+        PiiField("agent_declaration", Category.FREE_TEXT, erase="null"),
+        PiiField("denial_text", Category.FREE_TEXT, erase="null"),
+        PiiField("extension_reason", Category.FREE_TEXT, erase="null"),
+    ],
+    description="Rights requests (the staff queue): the address only while the request "
+                "needs it; an unverified one is deleted when its window ends.",
+)
+
+not_pii(PurposeWording, reason="the company's own purpose wording, kept per version: what "
+                                "people were shown, nothing of a person")
 not_pii(Topic, reason="the company's own topic names and descriptions")
 
 

@@ -23,9 +23,11 @@ from django.utils import timezone, translation
 
 import audit
 from anonymizer.core.redact import redact
+from anonymizer.ledger import SUPPRESSION, ledger_append
 from common.crypto import email_digest, normalise_email
 from common.tasks import task_send_on_commit
 from preferences.email import preferences_url
+from preferences.erased import SubjectErased, refuse_erased
 from preferences.imports.bulk import digest_matches
 from preferences.models import (
     ConsentEvent,
@@ -139,6 +141,7 @@ def subscription_set(
     if paused_until is not None and paused_until <= timezone.now():
         raise ValueError("a pause must end in the future")
     with transaction.atomic():
+        refuse_erased(subject)
         sub, old = _locked_subscription(subject=subject, topic=topic)
         if old == status and sub.paused_until == paused_until:
             return False
@@ -211,6 +214,8 @@ def subscription_unsubscribe_by_token(
             changed = subscription_set(subject=subject, topic=topic,
                                        status=Status.UNSUBSCRIBED, source=source, actor=subject)
             return Subscription.objects.get(subject=subject, topic=topic), changed
+        if sub.subject.erased_at is not None:
+            raise SubjectErased
         if sub.status == Status.UNSUBSCRIBED:
             return sub, False
         old = sub.status
@@ -228,6 +233,8 @@ def subject_unsubscribe_all(*, subject: Subject, source: str, actor) -> bool:
     """The global opt-out. Topic choices are kept, but none may be sent to while it holds."""
     with transaction.atomic():
         subject = Subject.objects.select_for_update().get(pk=subject.pk)
+        if subject.erased_at is not None:
+            raise SubjectErased
         if subject.unsubscribed_all:
             return False
         subject.unsubscribed_all = True
@@ -253,6 +260,8 @@ def subject_resubscribe_all(*, subject: Subject, source: str, actor) -> bool:
     """
     with transaction.atomic():
         subject = Subject.objects.select_for_update().get(pk=subject.pk)
+        if subject.erased_at is not None:
+            raise SubjectErased
         if not subject.unsubscribed_all:
             return False
         subject.unsubscribed_all = False
@@ -308,6 +317,11 @@ def suppressions_add(*, email_digests: list[str], reason: str, source: str, acto
         subjects = {s.email_digest: s for s in Subject.objects.filter(email_digest__in=list(old))}
         _record_changes([Change(subjects[d], None, ConsentEvent.Kind.SUPPRESSED, old[d], reason,
                                 source) for d in old if d in subjects], actor=actor)
+        # Outside the database too, in this transaction: should the write fail, nothing
+        # commits and the caller retries; a restored backup cannot unsuppress them.
+        if old:
+            ledger_append(kind=SUPPRESSION, record={"email_digests": sorted(old),
+                                                    "reason": reason})
         unknown = [d for d in old if d not in subjects]
         if unknown:
             audit.record_many(actor=actor, action="suppression.added", items=[
@@ -391,6 +405,8 @@ def _upsert_once(*, actor, source, email, digest, external_id, locale, country, 
         if by_email and by_external and by_email.pk != by_external.pk:
             raise Conflict
         subject = by_email or by_external
+        if subject is not None and subject.erased_at is not None:
+            raise SubjectErased  # being erased: its address leaves with the last step
         created = subject is None
         created_or_moved = created
         if created:
@@ -469,7 +485,7 @@ def preference_link_send(*, email_digest: str | None = None,
         subject = Subject.objects.filter(email_digest=email_digest).first()
     else:
         subject = Subject.objects.filter(public_id=subject_id).first()
-    if subject is None or not subject.email:
+    if subject is None or not subject.email or subject.erased_at is not None:
         return False
     language = subject.locale if subject.locale in dict(settings.LANGUAGES) else "en"
     with translation.override(language):

@@ -22,6 +22,7 @@ WITH old AS (
     JOIN preferences_subject j ON j.id = s.subject_id
     JOIN preferences_topic t ON t.id = s.topic_id
     WHERE j.public_id = %(subject)s::uuid AND t.slug = %(topic)s::text
+      AND j.erased_at IS NULL  -- erasure is final: the ORM path then refuses it (issue 15)
     FOR UPDATE OF s
 ), updated AS (
     UPDATE preferences_subscription s

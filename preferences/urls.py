@@ -2,6 +2,7 @@ from django.urls import path
 
 from preferences import views
 from preferences.privacy import views as privacy_views
+from preferences.privacy.rights import views as rights_views
 from preferences.signup import views as signup_views
 
 app_name = "preferences"
@@ -11,7 +12,11 @@ urlpatterns = [
     path("p/", views.request_link, name="request_link"),
     path("p/<str:token>/", views.center, name="center"),
     path("p/<str:token>/renew/", views.renew, name="renew"),
+    path("p/<str:token>/receipt/", views.receipt, name="receipt"),
     path("s/", signup_views.signup, name="signup"),
     path("s/confirm/<str:token>/", signup_views.confirm, name="confirm"),
     path("d/<str:token>/", privacy_views.export_download, name="export_download"),
+    path("privacy/", rights_views.privacy, name="privacy"),
+    path("privacy/verify/<uuid:key>/", rights_views.verify, name="privacy_verify"),
+    path("privacy/confirm/<str:token>/", rights_views.confirm, name="privacy_confirm"),
 ]

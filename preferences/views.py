@@ -1,11 +1,13 @@
 """Pages a subscriber uses: one-click unsubscribe, the preference center and the
 page that emails a fresh link. (Sign-up is in `signup/`, the download in `privacy/`.)"""
 
+import json
 import logging
 from functools import lru_cache
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -17,20 +19,23 @@ from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import is_ratelimited
 
 from anonymizer.models import ErasureRequest
-from anonymizer.services import erasure_open
 from common.crypto import email_digest
 from common.db import RETRY_AFTER_S, connection_lost, discard_connection, retry_if_connection_lost
 from common.tasks import task_send
 from preferences import selectors, services
 from preferences.email import preferences_url
+from preferences.erased import SubjectErased, is_erased
 from preferences.forms import REASON_CHOICES, CenterActionForm, LinkRequestForm
-from preferences.models import DataExport, Feedback, Purpose, Source, Topic
+from preferences.models import DataExport, Feedback, Purpose, RightsRequest, Source, Topic
 from preferences.one_click import journal
 from preferences.one_click import services as one_click_services
+from preferences.one_click.erased import subject_erased
 from preferences.one_click.topics import topic_name
-from preferences.privacy import exports
+from preferences.privacy import receipts
 from preferences.privacy import selectors as privacy_selectors
 from preferences.privacy import services as privacy_services
+from preferences.privacy.rights import services as rights_services
+from preferences.privacy.rights import views as rights_views
 from preferences.tokens import (
     BadToken,
     ExpiredToken,
@@ -52,6 +57,11 @@ def invalid_link(request):
     return render(request, "preferences/link_invalid.html", status=404)
 
 
+def erased_page(request):
+    """Every link of an erased subject ends here: plain, and it changes nothing."""
+    return render(request, "preferences/erased.html", status=410)
+
+
 @csrf_exempt  # RFC 8058: mail clients POST without cookies; the signed token is the authority
 def one_click(request, token):
     """GET shows the page and changes nothing (scanners prefetch links); POST with
@@ -70,6 +80,8 @@ def one_click(request, token):
         name = topic_name(claim.topic_slug)
         if name is None:
             return invalid_link(request)
+        if subject_erased(claim.subject_id):
+            return erased_page(request)
         page = _one_click_page(translation.get_language(), name)
         return HttpResponse(page.replace(_URL_SLOT, escape(preferences_url(_Named(claim)))))
 
@@ -94,6 +106,8 @@ def one_click(request, token):
                                           topic_slug=claim.topic_slug)
     except services.NotFound:
         return invalid_link(request)
+    except SubjectErased:
+        return erased_page(request)
     except DatabaseError as exc:
         if not connection_lost(exc):
             raise
@@ -165,18 +179,43 @@ def center(request, token):
     subject = selectors.subject_by_public_id(subject_id)
     if subject is None:
         return invalid_link(request)
+    if subject.erased_at is not None:
+        return erased_page(request)
     use_locale(subject)
 
     if request.method == "POST":
         form = CenterActionForm(request.POST)
         if not form.is_valid():
             return _render_center(request, subject, errors=form.errors, status=400)
-        error = _apply(subject, form.cleaned_data)
+        if form.cleaned_data["action"] in VERIFIED_ACTIONS:
+            return _ask_to_verify(request, subject, form.cleaned_data["action"])
+        try:
+            error = _apply(subject, form.cleaned_data)
+        except SubjectErased:  # erased while the page was open
+            return erased_page(request)
         if error:
             return _render_center(request, subject, errors={"__all__": [error]}, status=400)
         messages.success(request, _("Your choices are saved."))
         return redirect(request.path, permanent=False)
     return _render_center(request, subject, gpc=_honour_gpc(request, subject))
+
+
+# The preference link alone is not enough for these: it may have been forwarded.
+VERIFIED_ACTIONS = {"erase": RightsRequest.Kind.ERASURE, "export": RightsRequest.Kind.ACCESS}
+
+
+def _ask_to_verify(request, subject, action: str):
+    """Erasure and download from the center go through the same verification as
+    `/privacy/`: a code (or link) emailed to the subject's address."""
+    if not subject.email:
+        return _render_center(request, subject, status=400, errors={"__all__": [
+            _("We have no email address to confirm this from.")]})
+    if rights_views.rate_limited(request, address_digest=subject.email_digest):
+        return render(request, "preferences/link_rate_limited.html", status=429)
+    rights_request = rights_services.rights_request_open(
+        kind=VERIFIED_ACTIONS[action], email=subject.email, subject=subject,
+        source=Source.PREFERENCE_CENTER, language=translation.get_language() or "")
+    return redirect("preferences:privacy_verify", key=rights_request.key)
 
 
 def _honour_gpc(request, subject) -> dict | None:
@@ -206,8 +245,6 @@ def _apply(subject, data) -> str | None:
         services.subject_unsubscribe_all(subject=subject, source=source, actor=subject)
     elif action == "resubscribe_all":
         services.subject_resubscribe_all(subject=subject, source=source, actor=subject)
-    elif action == "erase":
-        erasure_open(public_id=subject.public_id, source=source, actor=subject)
     elif action in ("purpose_on", "purpose_off"):
         purpose = Purpose.objects.filter(slug=data["purpose"]).first()
         if purpose is None:
@@ -216,8 +253,6 @@ def _apply(subject, data) -> str | None:
                                      granted=action == "purpose_on", source=source, actor=subject)
     elif action == "purposes_all_off":
         privacy_services.purposes_all_off(subject=subject, source=source, actor=subject)
-    elif action == "export":
-        exports.export_request(subject=subject, source=source, actor=subject)
     return None
 
 
@@ -239,6 +274,26 @@ def _render_center(request, subject, *, errors=None, status=200, gpc=None):
     }, status=status)
 
 
+def receipt(request, token):
+    """The person's consent receipts as a file: each choice with the words they saw."""
+    try:
+        subject_id = read_preferences_token(token)
+    except BadToken:
+        return invalid_link(request)
+    subject = selectors.subject_by_public_id(subject_id)
+    if subject is None:
+        return invalid_link(request)
+    if subject.erased_at is not None:
+        return erased_page(request)
+    body = json.dumps({"subject": str(subject.public_id),
+                       "receipts": receipts.receipts_of(subject)},
+                      cls=DjangoJSONEncoder, indent=2, ensure_ascii=False)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="consent-receipt.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def renew(request, token):
     """An expired link names its subject: send a fresh one without asking for the address."""
     if request.method != "POST":
@@ -250,6 +305,8 @@ def renew(request, token):
         subject_id = str(expired.subject_id)
     except BadToken:
         return invalid_link(request)
+    if is_erased(subject_id):
+        return erased_page(request)
     if _rate_limited(request, address_key=subject_id):
         return render(request, "preferences/link_rate_limited.html", status=429)
     task_send("preferences.preference_link_send", subject_id=subject_id)

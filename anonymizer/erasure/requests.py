@@ -4,15 +4,11 @@ verification searches for."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import uuid
 
-from django.conf import settings
-
 from anonymizer.models import ErasureRequest, ErasureStep
-from anonymizer.services import erasure_open
+from anonymizer.services import erasure_open, phantom_id
 from common.crypto import email_digest, normalise_email
 from preferences.models import Subject
 
@@ -22,14 +18,6 @@ RequestStatus = ErasureRequest.Status
 
 class NotFound(Exception):
     """No subject has that public id."""
-
-
-def _phantom_id(kind: str, value: str) -> uuid.UUID:
-    """A stable opaque id for an address or external id Hush does not know, so asking
-    twice answers like asking twice for a known one (the same open request)."""
-    mac = hmac.new(settings.HUSH_DIGEST_KEY.encode(), f"erasure:{kind}:{value}".encode(),
-                   hashlib.sha256).digest()
-    return uuid.UUID(bytes=mac[:16], version=4)
 
 
 def erasure_request_for(*, actor, source: str, public_id: uuid.UUID | None = None,
@@ -56,12 +44,12 @@ def erasure_request_for(*, actor, source: str, public_id: uuid.UUID | None = Non
         subject = Subject.objects.filter(email_digest=email_digest(email)).first()
         if subject is not None:
             return erasure_open(public_id=subject.public_id, **common)
-        return erasure_open(public_id=_phantom_id("email", email),
+        return erasure_open(public_id=phantom_id("email", email),
                             identifiers={"email": email}, **common)
     subject = Subject.objects.filter(external_id=external_id).first()
     if subject is not None:
         return erasure_open(public_id=subject.public_id, **common)
-    return erasure_open(public_id=_phantom_id("external_id", external_id),
+    return erasure_open(public_id=phantom_id("external_id", external_id),
                         identifiers={"external_id": external_id}, **common)
 
 

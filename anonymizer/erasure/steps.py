@@ -39,7 +39,8 @@ def erasure_advance(*, request_id: int) -> str:
     """Queue the steps that may run now, or verify and close a request whose steps
     are all done. Safe to call any number of times from anywhere."""
     request = ErasureRequest.objects.get(pk=request_id)
-    if request.status in (RequestStatus.PENDING, RequestStatus.DONE):
+    if request.status in (RequestStatus.AWAITING_REVIEW, RequestStatus.DENIED,
+                          RequestStatus.PENDING, RequestStatus.DONE):
         return request.status
     steps = ErasureStep.objects.filter(request_id=request_id)
     if not steps.exclude(status=Status.DONE).exists():

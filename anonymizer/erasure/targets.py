@@ -3,6 +3,8 @@ destination's `subject.erased` delivery, or erase the subject row last."""
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from anonymizer import catalog
 from anonymizer.erasure.planning import BATCH, DESTINATION, SUBJECT_ENTRY
 from anonymizer.erasure.requests import identifiers_of
@@ -108,6 +110,8 @@ def _subject_step(request: ErasureRequest, ids: dict) -> tuple[int, list[str]]:
     erased += [catalog.PiiField(name, catalog.Category.IDENTIFIER, erase="null")
                for name in ("email", "email_digest", "external_id") if name not in names]
     changed, fields = _transform_rows(rows, erased, label=SUBJECT_ENTRY)
+    if subject.erased_at is None:  # planned before the mark existed
+        rows.update(erased_at=timezone.now())
     if not subject.unsubscribed_all:  # an erased subject may be sent nothing, by id either
         rows.update(unsubscribed_all=True)
         changed, fields = 1, [*fields, "unsubscribed_all"]

@@ -15,9 +15,10 @@ from psycopg import sql
 import audit
 from anonymizer import catalog
 from anonymizer.catalog import Entry
-from anonymizer.erasure.planning import erasable
+from anonymizer.erasure.planning import DESTINATION, erasable
 from anonymizer.erasure.requests import identifiers_of
 from anonymizer.external import external_connect, external_connection, external_count, table_sql
+from anonymizer.ledger import ERASURE, ledger_append
 from anonymizer.models import ErasureRequest, ErasureStep
 from anonymizer.transforming import ExternalRows, HushRows, rows_pending
 from common.fields import EncryptedTextField
@@ -231,6 +232,15 @@ def erasure_finish(*, request_id: int) -> str:
         request.verified_at = request.finished_at = now
         request.status = RequestStatus.DONE if result["clean"] else RequestStatus.FAILED
         request.save(update_fields=["verification", "verified_at", "finished_at", "status"])
+        # Outside the database, before this commits: should the write fail, the request
+        # stays open and the sweeper finishes it again; a backup restored later cannot
+        # bring the person back (`erasure replay`).
+        ledger_append(kind=ERASURE, at=now, record={
+            "subject": str(request.subject_public_id),
+            "email_digest": ids.get("email_digest"),
+            "entries": sorted(steps.exclude(target__startswith=DESTINATION)
+                              .values_list("target", flat=True)),
+        })
         totals = steps.aggregate(rows=models.Sum("rows_affected"), steps=models.Count("pk"))
         audit.record(actor=audit.SYSTEM, action="erasure.completed", target=request,
                      details={"subject": str(request.subject_public_id),

@@ -7,6 +7,7 @@ from audit.console import (
     erasures,
     imports,
     mail_feedback,
+    requests,
     views,
 )
 
@@ -38,6 +39,10 @@ urlpatterns = [
     path("analytics/", analytics.analytics, name="analytics"),
     path("analytics/release/", analytics.analytics_release, name="analytics_release"),
     path("mail-feedback/", mail_feedback.mail_feedback, name="mail_feedback"),
+    path("requests/", requests.requests_queue, name="requests"),
+    path("requests/<uuid:key>/approve/", requests.request_approve, name="request_approve"),
+    path("requests/<uuid:key>/deny/", requests.request_deny, name="request_deny"),
+    path("requests/<uuid:key>/extend/", requests.request_extend, name="request_extend"),
     path("consent/", consent.consent_export_page, name="consent"),
     path("consent/export", consent.consent_export, name="consent_export"),
     path("suppressions/", consent.suppressions, name="suppressions"),

@@ -24,6 +24,7 @@ from audit.selectors import chain_status, chain_verify, events_iter, events_page
 from audit.services import chain_seal
 from common.tasks import task_send_on_commit
 from preferences.models import Destination, Subject
+from preferences.privacy.rights.selectors import requests_due_counts
 from preferences.propagation import delivery
 from preferences.propagation.selectors import (
     deliveries_counts,
@@ -58,6 +59,7 @@ def overview(request):
         "erasures_running": erasures["running"],
         "erasures_failed": erasures["failed"],
         "pii_audit": PiiAuditRun.objects.order_by("-started_at", "-id").first(),
+        "requests_due": requests_due_counts(now),
     }
     return render(request, "console/overview.html", context)
 

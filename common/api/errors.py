@@ -4,8 +4,18 @@ from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from common.gone import Gone
+
+
+class GoneApi(exceptions.APIException):
+    status_code = 410
+    default_code = "gone"
+    default_detail = "gone for good: nothing was changed"
+
 
 def exception_handler(exc, context):
+    if isinstance(exc, Gone):  # e.g. an erased subject: refused, nothing written
+        exc = GoneApi(detail=str(exc) or GoneApi.default_detail, code=exc.code)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -41,6 +51,7 @@ _DESCRIPTIONS = {
     403: "The API key lacks the scope this operation needs.",
     404: "No such subject or topic.",
     409: "The email and external id belong to different subjects.",
+    410: "The subject was erased: nothing is changed or sent for it, ever.",
     429: "Too many requests for this API key.",
 }
 

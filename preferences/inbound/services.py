@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from common.crypto import email_digest
 from common.tasks import task_send_on_commit
+from preferences.erased import SubjectErased
 from preferences.inbound import counters
 from preferences.inbound.mail import read_message
 from preferences.inbound.signals import Kind, Signal
@@ -197,7 +198,10 @@ def _apply_all(events: list[InboundEvent], *, written_applied: bool = False) -> 
         if event.kind in _SUPPRESSING:
             groups.setdefault((event.kind, event.channel), []).append(event)
         else:
-            event.changed = _APPLY[event.kind](event)
+            try:
+                event.changed = _APPLY[event.kind](event)
+            except SubjectErased:  # erased since the mail was sent: nothing is written
+                event.changed = False
     digests = _digests([e for group in groups.values() for e in group])
     for (kind, channel), group in groups.items():
         reason, source = _SUPPRESSING[kind]

@@ -6,7 +6,13 @@ Nothing an event carries is stored: the decision reads the (cached) consent stat
 and a dropped or reduced event leaves only a counter per purpose and reason.
 """
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from django.db import transaction
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -15,10 +21,12 @@ from anonymizer.core.events import scrub_event
 from common.api.base import SLUG, BaseApi, StrictSerializer, by_slug, can_read
 from common.api.errors import error_responses
 from preferences.api import subject_or_404
+from preferences.erased import refuse_erased
 from preferences.models import Purpose, Source
 from preferences.privacy import capture, exports
+from preferences.privacy.receipts import receipts_of
 from preferences.privacy.selectors import purpose_states
-from preferences.privacy.services import purposes_change
+from preferences.privacy.services import gpc_apply_to_refs, purposes_apply_gpc, purposes_change
 
 MAX_EVENTS = 1000
 ENVIRONMENT_HEADER = "X-Hush-Environment"
@@ -84,6 +92,11 @@ class EventsIngestApi(BaseApi):
             help_text="Objects, each naming a subject ({\"subject\": {\"id\" | \"external_id\" "
                       "| \"email\": ...}}) and a \"purpose\" or a \"type\" mapped to one by a "
                       "capture rule; optional \"environment\".")
+        gpc = serializers.BooleanField(
+            required=False, default=False,
+            help_text="Your site saw a Global Privacy Control signal from the people these "
+                      "events name: their sale or sharing purposes are turned off (source "
+                      "`gpc`) before the events are decided.")
 
     @extend_schema_serializer(component_name="EventsIngestOutput")
     class OutputSerializer(serializers.Serializer):
@@ -110,6 +123,13 @@ class EventsIngestApi(BaseApi):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        if data.validated_data["gpc"]:
+            try:
+                refs = [capture.subject_ref(e) for e in data.validated_data["events"]
+                        if capture.names_subject(e)]
+            except capture.BadEvent as exc:
+                raise ValidationError({"events": [str(exc)]}) from None
+            gpc_apply_to_refs(refs)
         events, decisions = consent_filter(request, data.validated_data["events"],
                                            scrub_event, required=True)
         return Response({"events": events, "decisions": decisions})
@@ -139,7 +159,18 @@ class SubjectPurposesApi(BaseApi):
     @extend_schema_serializer(component_name="SubjectPurposesInput")
     class InputSerializer(StrictSerializer):
         purposes = serializers.DictField(child=serializers.BooleanField(), allow_empty=False,
-                                         help_text="purpose slug -> granted")
+                                         required=False, help_text="purpose slug -> granted")
+        gpc = serializers.BooleanField(
+            required=False, default=False,
+            help_text="Your site saw a Global Privacy Control signal (Sec-GPC: 1 or "
+                      "navigator.globalPrivacyControl) from this person: every sale or "
+                      "sharing purpose is turned off, source `gpc`, as in the preference "
+                      "center. Applied before `purposes`.")
+
+        def validate(self, data):
+            if not data.get("purposes") and not data.get("gpc"):
+                raise ValidationError({"purposes": ["give purposes, or gpc: true"]})
+            return data
 
         def validate_purposes(self, value):
             if len(value) > 100:
@@ -174,10 +205,14 @@ class SubjectPurposesApi(BaseApi):
         subject = subject_or_404(subject_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        wanted = data.validated_data["purposes"]
+        wanted = data.validated_data.get("purposes") or {}
         purposes = by_slug(Purpose, set(wanted), field="purposes", noun="purpose")
-        changed = purposes_change(subject=subject, source=Source.API, actor=request.auth,
-                                  choices={purposes[slug]: on for slug, on in wanted.items()})
+        with transaction.atomic():
+            changed = purposes_apply_gpc(subject=subject) if data.validated_data["gpc"] else []
+            changed += [slug for slug in purposes_change(
+                subject=subject, source=Source.API, actor=request.auth,
+                choices={purposes[slug]: on for slug, on in wanted.items()})
+                if slug not in changed]
         out = {"id": subject.public_id}
         if can_read(request):
             out["changed"] = changed
@@ -204,6 +239,7 @@ class SubjectExportApi(BaseApi):
                    responses={202: OutputSerializer, **error_responses(404)})
     def post(self, request, subject_id):
         subject = subject_or_404(subject_id)
+        refuse_erased(subject)  # 410, before "no email": an erased subject has none
         if not subject.email:
             raise ValidationError({"subject": ["the subject has no email to send the link to"]})
         export = exports.export_request(subject=subject, source=Source.API,
@@ -212,3 +248,34 @@ class SubjectExportApi(BaseApi):
         return Response(self.OutputSerializer({
             "id": subject.public_id, "export": export.key, "status": export.status,
             "requested_at": export.requested_at}).data, status=status.HTTP_202_ACCEPTED)
+
+
+class SubjectReceiptsApi(BaseApi):
+    """Consent receipts: each purpose choice with the exact words the person was shown."""
+
+    required_scopes = ("subjects:read",)
+
+    @extend_schema_serializer(component_name="ConsentReceipt")
+    class ReceiptSerializer(serializers.Serializer):
+        purpose = serializers.CharField(allow_null=True)
+        granted = serializers.BooleanField()
+        source = serializers.CharField()
+        occurred_at = serializers.DateTimeField()
+        jurisdiction = serializers.CharField(allow_null=True,
+                                             help_text="the law the person was under: gdpr, ccpa")
+        version = serializers.IntegerField(allow_null=True, help_text="the wording version")
+        language = serializers.CharField(allow_null=True)
+        wording = serializers.CharField(allow_null=True,
+                                        help_text="the name and description shown, exactly")
+        wording_sha256 = serializers.CharField(allow_null=True,
+                                               help_text="SHA-256 of `wording` (UTF-8)")
+
+    @extend_schema(operation_id="subject_receipts_read",
+                   summary="A subject's consent receipts, with the words they were shown",
+                   responses={200: inline_serializer(name="SubjectReceipts", fields={
+                       "id": serializers.UUIDField(),
+                       "receipts": ReceiptSerializer(many=True)}), **error_responses(404)})
+    def get(self, request, subject_id):
+        subject = subject_or_404(subject_id)
+        receipts = self.ReceiptSerializer(receipts_of(subject), many=True).data
+        return Response({"id": str(subject.public_id), "receipts": receipts})

@@ -29,6 +29,7 @@ import audit
 from anonymizer import catalog, external
 from common.crypto import fernet
 from common.tasks import task_send_on_commit
+from preferences.erased import SubjectErased, is_erased, refuse_erased
 from preferences.models import DataExport, Subject
 from preferences.privacy.readable import readable
 
@@ -42,6 +43,7 @@ class ExportUnavailable(Exception):
 def export_request(*, subject: Subject, source: str, actor) -> DataExport:
     """Record the request and build the file in a task (idempotent while one is pending)."""
     with transaction.atomic():
+        refuse_erased(subject)
         pending = subject.exports.filter(status=DataExport.Status.PENDING).first()
         if pending:
             return pending
@@ -141,6 +143,8 @@ def export_build(*, export_id: int) -> str:
     if export is None or export.status != DataExport.Status.PENDING:
         return "skipped"
     subject = export.subject
+    if subject.erased_at is not None:
+        return "skipped"  # erased meanwhile: its rows go with the erasure
     language = subject.locale if subject.locale in dict(settings.LANGUAGES) else "en"
     blob = fernet().encrypt(_zip(export_assemble(subject), language))
     name = f"{export.key.hex}.zip.enc"
@@ -189,6 +193,8 @@ def export_read_token(token: str) -> DataExport:
         raise ExportUnavailable from None
     export = (DataExport.objects.select_related("subject")
               .filter(key=key_hex if _hex(key_hex) else None).first())
+    if _hex(subject_hex) and is_erased(subject_hex):
+        raise SubjectErased  # a genuine link of a subject erased since
     if export is None or export.subject.public_id.hex != subject_hex:
         raise ExportUnavailable  # another subject's export, or gone
     return export

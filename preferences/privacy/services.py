@@ -1,10 +1,14 @@
 """Writes to privacy choices (purposes): each change one transaction with its
 ConsentEvent naming the wording version shown, its outbox rows and its audit event."""
 
+import uuid
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 import audit
+from common.crypto import email_digest
+from preferences.erased import refuse_erased
 from preferences.models import (
     ConsentEvent,
     EventType,
@@ -13,7 +17,7 @@ from preferences.models import (
     Source,
     Subject,
 )
-from preferences.privacy import jurisdictions
+from preferences.privacy import jurisdictions, receipts
 from preferences.privacy.consent_cache import forget_subject
 from preferences.propagation.outbox import outbox_write
 
@@ -27,7 +31,7 @@ def _purpose_state(subject: Subject, purpose: Purpose, consent: PurposeConsent |
 
 
 def purpose_set(*, subject: Subject, purpose: Purpose, granted: bool, source: str,
-                actor) -> bool:
+                actor, language: str | None = None) -> bool:
     """Turn one purpose on or off for a subject; False when it already was (idempotent).
 
     One transaction: the current state, a ConsentEvent naming the wording version
@@ -35,6 +39,7 @@ def purpose_set(*, subject: Subject, purpose: Purpose, granted: bool, source: st
     and an audit event. The capture path's cache forgets the subject on commit.
     """
     with transaction.atomic():
+        refuse_erased(subject)
         consent = (PurposeConsent.objects.select_for_update()
                    .filter(subject=subject, purpose=purpose).first())
         old = _purpose_state(subject, purpose, consent)
@@ -55,14 +60,18 @@ def purpose_set(*, subject: Subject, purpose: Purpose, granted: bool, source: st
                 granted, purpose.version, source, now)
             consent.save(update_fields=["granted", "version", "source", "updated_at"])
         old_s, new_s = (GRANTED if old else REFUSED), (GRANTED if granted else REFUSED)
+        wording = receipts.wording_shown(purpose, language)
         ConsentEvent.objects.create(subject=subject, purpose=purpose,
-                                    purpose_version=purpose.version,
+                                    purpose_version=purpose.version, wording=wording,
+                                    jurisdiction=jurisdictions.law(subject.country),
                                     kind=ConsentEvent.Kind.PURPOSE, old_status=old_s,
                                     new_status=new_s, source=source, occurred_at=now)
         data = {"purpose": purpose.slug, "version": purpose.version, "old": old_s,
                 "new": new_s, "source": source}
         outbox_write(subject=subject, event_type=EventType.PURPOSE_CHANGED, data=data)
-        audit.record(actor=actor, action="purpose.changed", target=subject, details=data)
+        # The words' hash is sealed into the trail: an edited wording row shows.
+        audit.record(actor=actor, action="purpose.changed", target=subject,
+                     details={**data, "wording_sha256": wording.sha256})
         forget_subject(subject.pk)  # also for the update() above, which sends no signal
     return True
 
@@ -91,6 +100,27 @@ def purposes_all_off(*, subject: Subject, source: str, actor,
                            source=source, actor=actor)
 
 
+def gpc_apply_to_refs(refs: list[tuple[str, str]]) -> int:
+    """A Global Privacy Control signal the company's site saw, for the subjects named
+    by (kind, value) (`id`, `external_id`, `email`): as a preference-center visit with
+    `Sec-GPC: 1`. Unknown and erased subjects are skipped. Returns how many changed."""
+    changed = 0
+    for kind, value in dict.fromkeys(refs):
+        if kind == "id":
+            try:
+                lookup = {"public_id": uuid.UUID(value)}
+            except ValueError:
+                continue
+        elif kind == "external_id":
+            lookup = {"external_id": value}
+        else:
+            lookup = {"email_digest": email_digest(value)}
+        subject = Subject.objects.filter(erased_at__isnull=True, **lookup).first()
+        if subject is not None and purposes_apply_gpc(subject=subject):
+            changed += 1
+    return changed
+
+
 def purposes_apply_gpc(*, subject: Subject) -> list[str]:
     """A Global Privacy Control signal: every sale or sharing purpose off, source `gpc`.
 
@@ -100,6 +130,7 @@ def purposes_apply_gpc(*, subject: Subject) -> list[str]:
     """
     changed = []
     with transaction.atomic():
+        refuse_erased(subject)
         for purpose in Purpose.objects.filter(is_sale_or_sharing=True):
             consent = PurposeConsent.objects.filter(subject=subject, purpose=purpose).first()
             if (consent is not None and consent.granted

@@ -3,6 +3,7 @@
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 
+from preferences.erased import SubjectErased
 from preferences.privacy import exports
 
 
@@ -11,6 +12,8 @@ def export_download(request, token):
         return HttpResponseNotAllowed(["GET"])
     try:
         data = exports.export_download(token=token)
+    except SubjectErased:
+        return render(request, "preferences/erased.html", status=410)
     except exports.ExportUnavailable:
         return render(request, "preferences/export_gone.html", status=410)
     response = HttpResponse(data, content_type="application/zip")

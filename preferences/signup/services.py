@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 import audit
+from preferences.erased import SubjectErased
 from preferences.models import ConsentEvent, Source, Subject, Subscription
 from preferences.services import subscription_set
 from preferences.tokens import make_confirmation_token
@@ -20,7 +21,7 @@ Status = Subscription.Status
 def confirmation_send(*, subject_id: str, topics: list[str]) -> bool:
     """Email the signed, expiring confirmation link (the task's body)."""
     subject = Subject.objects.filter(public_id=subject_id).first()
-    if subject is None or not subject.email:
+    if subject is None or not subject.email or subject.erased_at is not None:
         return False
     token = make_confirmation_token(subject=subject, topics=topics)
     language = subject.locale if subject.locale in dict(settings.LANGUAGES) else "en"
@@ -40,6 +41,8 @@ def subject_confirm(*, subject: Subject, topics: list[str]) -> list[str]:
     confirmed = []
     with transaction.atomic():
         subject = Subject.objects.select_for_update().get(pk=subject.pk)
+        if subject.erased_at is not None:
+            raise SubjectErased
         if subject.pending_since is not None:
             subject.pending_since = None
             subject.save(update_fields=["pending_since", "updated_at"])

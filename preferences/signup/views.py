@@ -9,11 +9,12 @@ from django_ratelimit.core import is_ratelimited
 import audit
 from preferences import selectors, services
 from preferences.email import preferences_url
+from preferences.erased import SubjectErased
 from preferences.models import Source
 from preferences.signup import services as signup_services
 from preferences.signup.forms import SignupForm
 from preferences.tokens import BadToken, read_confirmation_token
-from preferences.views import invalid_link, use_locale
+from preferences.views import erased_page, invalid_link, use_locale
 
 
 def signup(request):
@@ -49,10 +50,15 @@ def confirm(request, token):
         return invalid_link(request)
     subject = selectors.subject_by_public_id(subject_id)
     if subject is None:
-        return invalid_link(request)  # expired and purged, or erased
+        return invalid_link(request)  # expired and purged
+    if subject.erased_at is not None:
+        return erased_page(request)
     use_locale(subject)
     if request.method == "POST":
-        signup_services.subject_confirm(subject=subject, topics=topics)
+        try:
+            signup_services.subject_confirm(subject=subject, topics=topics)
+        except SubjectErased:
+            return erased_page(request)
         return render(request, "preferences/confirm.html",
                       {"done": True, "preferences_url": preferences_url(subject)})
     return render(request, "preferences/confirm.html", {"done": False})

@@ -65,6 +65,14 @@ def test_a_gpc_visitor_sees_sharing_off_turns_analytics_on_and_downloads_their_d
     expect(page.locator("#purpose-history tbody tr")).to_have_count(2)
 
     page.get_by_role("button", name="Download my data").click()
+    # The preference link alone is not enough: a code goes to carol's address first.
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    code = re.search(r"Your code is (\d{6})", mail.outbox[-1].body).group(1)
+    page.get_by_label("The 6-digit code from the email").fill(code)
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Thank you: your request is confirmed")
+    page.goto(preferences_url(carol))
     expect(page.get_by_text("We emailed you a link to download")).to_be_visible()
     message, = [m for m in mail.outbox if "download" in m.subject.lower()]
     link = re.search(r"http\S+/d/\S+/", message.body).group(0)

@@ -8,7 +8,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from anonymizer.models import ErasureRequest
-from audit.models import AuditEvent
 from preferences.models import ConsentEvent, Subscription, Suppression
 from preferences.tokens import PREFERENCES_SALT, make_preferences_token, make_unsubscribe_token
 
@@ -98,15 +97,19 @@ def test_it_shows_the_history(client, url, alice, newsletter):
     assert "preference center" in page
 
 
-def test_it_records_an_erasure_request_once(client, url, alice):
+def test_erasure_needs_the_box_ticked_then_the_emailed_code(client, url, alice):
     assert client.post(url, {"action": "erase"}).status_code == 400  # needs confirmation
-    assert not ErasureRequest.objects.exists()
-    client.post(url, {"action": "erase", "confirm": "on"})
-    client.post(url, {"action": "erase", "confirm": "on"})
-    request = ErasureRequest.objects.get()
-    assert request.subject_public_id == alice.public_id
-    assert request.status == "pending"
-    assert AuditEvent.objects.filter(action="erasure.requested").count() == 1
+    response = client.post(url, {"action": "erase", "confirm": "on"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/privacy/verify/")
+    assert not ErasureRequest.objects.exists()  # nothing until verified (test_rights_requests)
+
+
+def test_an_erasure_under_way_shows_on_the_center(client, url, alice):
+    from anonymizer.services import erasure_open
+
+    erasure_open(public_id=alice.public_id, source="privacy_request", actor=alice,
+                 reviewed=True)
     assert "It is being processed" in client.get(url).content.decode()
 
 

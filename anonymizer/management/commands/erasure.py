@@ -2,12 +2,16 @@ import json
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 import audit
 from anonymizer import erasure
+from anonymizer.erasure.replay import erasure_replay
 from anonymizer.erasure.selectors import erasure_report
+from anonymizer.ledger import LedgerNotConfigured
 from anonymizer.models import ErasureRequest
 
 
@@ -41,6 +45,11 @@ class Command(BaseCommand):
         status.add_argument("--json", action="store_true")
         retry = sub.add_parser("retry", help="put a failed request's failed steps back")
         retry.add_argument("id")
+        replay = sub.add_parser("replay", help="after restoring a backup: apply every "
+                                "ledgered erasure and suppression again, then verify")
+        replay.add_argument("--since", help="only ledger entries from this time (ISO 8601)")
+        replay.add_argument("--timeout", type=float, default=3600,
+                            help="seconds to wait for the erasures to finish")
 
     def handle(self, *args, action, **options):
         getattr(self, f"_{action}")(**options)
@@ -107,6 +116,26 @@ class Command(BaseCommand):
                 for f in verification["found"])
             self.stdout.write(f"verification: {verdict} ({verification['places']} fields "
                               "searched)")
+
+    def _replay(self, *, since, timeout, **_):
+        when = None
+        if since:
+            try:
+                when = datetime.fromisoformat(since)
+            except ValueError:
+                raise CommandError(f"--since takes an ISO 8601 time, not {since!r}") from None
+            if timezone.is_naive(when):
+                when = when.replace(tzinfo=UTC)
+        try:
+            summary = erasure_replay(since=when, timeout=timeout,
+                                     progress=lambda line: (self.stdout.write(line),
+                                                            self.stdout.flush()))
+        except LedgerNotConfigured as exc:
+            raise CommandError(f"{exc}: there is nothing to replay from") from None
+        if summary["found"] or summary["unfinished"]:
+            raise CommandError("replay finished with findings: see `erasure status <id>` "
+                               "for " + ", ".join(sorted({f["request"]
+                                                          for f in summary["found"]})))
 
     def _retry(self, *, id, **_):
         request = _request(id)

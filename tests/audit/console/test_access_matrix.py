@@ -36,6 +36,10 @@ MATRIX = [
     ("GET",  "/console/analytics/",                 302, 302, 403, 200, 403, 200, 403),
     ("POST", "/console/analytics/release/",         302, 302, 403, 302, 403, 302, 403),
     ("GET",  "/console/mail-feedback/",             302, 302, 403, 200, 200, 200, 403),
+    ("GET",  "/console/requests/",                  302, 302, 403, 200, 200, 403, 403),
+    ("POST", "/console/requests/{request}/approve/", 302, 302, 403, 302, 403, 403, 403),
+    ("POST", "/console/requests/{request}/deny/",   302, 302, 403, 302, 403, 403, 403),
+    ("POST", "/console/requests/{request}/extend/", 302, 302, 403, 302, 403, 403, 403),
     ("GET",  "/console/consent/",                   302, 302, 403, 200, 200, 403, 403),
     ("GET",  "/console/consent/export",             302, 302, 403, 200, 200, 403, 403),
     ("GET",  "/console/consent/export?with_email=on", 302, 302, 403, 200, 403, 403, 403),
@@ -79,16 +83,21 @@ def clients(db):
 
 @pytest.fixture
 def ids(alice, db):
+    from django.utils import timezone
+
     from anonymizer.models import ErasureRequest
-    from preferences.models import Destination, Import
+    from preferences.models import Destination, Import, RightsRequest
 
     dest = Destination.objects.create(name="crm", kind="callable",
                                       callable_path="tests.receiver.nothing")
     erasure = ErasureRequest.objects.create(subject_public_id=alice.public_id, source="api",
                                             status="failed")
     job = Import.objects.create(kind="subjects", file_path="/nonexistent", file_sha256="0" * 64)
+    rights_request = RightsRequest.objects.create(
+        kind="access", source="privacy_request", email_digest="d" * 64, state="awaiting_review",
+        verified_at=timezone.now(), due_at=timezone.now(), law="gdpr")
     return {"dest": dest.pk, "subject": alice.public_id, "erasure": erasure.pk,
-            "erasure_key": erasure.key, "import_key": job.key}
+            "erasure_key": erasure.key, "import_key": job.key, "request": rights_request.key}
 
 
 def test_the_table_covers_every_console_url():
@@ -97,6 +106,7 @@ def test_the_table_covers_every_console_url():
     console = {p.pattern._route for p in get_resolver("audit.console.urls").url_patterns}
     routes = {url.split("?")[0].removeprefix("/console/")
               .replace("{dest}", "<int:pk>").replace("{erasure}", "<int:pk>")
+              .replace("{subject}", "<uuid:public_id>").replace("{request}", "<uuid:key>")
               .replace("{subject}", "<uuid:public_id>").replace("{import_key}", "<uuid:key>")
               for _, url, *_ in MATRIX if url.startswith("/console/")}
     assert console - routes == set()

@@ -1,11 +1,13 @@
 """The preference center's Privacy section: purposes, Global Privacy Control,
 "turn everything off", the history and "download my data"."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from preferences.models import ConsentEvent, DataExport
+from preferences.models import ConsentEvent, DataExport, RightsRequest
 from preferences.privacy import selectors as privacy_selectors
 from preferences.tokens import make_preferences_token
 
@@ -75,7 +77,14 @@ def test_it_records_a_request_to_download_my_data(client, url, carol, purposes,
                                                   mailoutbox, settings, tmp_path):
     settings.HUSH_EXPORT_DIR = str(tmp_path)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(url, {"action": "export"})
+        client.post(url, {"action": "export"})  # verified first (test_rights_requests)
+    assert not DataExport.objects.exists()
+    code = re.search(r"Your code is (\d{6})", mailoutbox[-1].body).group(1)
+    mailoutbox.clear()
+    rights_request = RightsRequest.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("preferences:privacy_verify", args=[rights_request.key]),
+                    {"code": code})
     export = DataExport.objects.get(subject=carol)
     assert export.status == "sent"
     assert AuditEvent.objects.filter(action="export.requested").exists()

@@ -5,7 +5,13 @@ import pytest
 
 import audit
 from audit.models import AuditEvent
-from preferences.models import ConsentEvent, Delivery, Destination, PurposeConsent
+from preferences.models import (
+    ConsentEvent,
+    Delivery,
+    Destination,
+    PurposeConsent,
+    PurposeWording,
+)
 from preferences.privacy import jurisdictions
 from preferences.privacy import selectors as privacy_selectors
 from preferences.privacy import services as privacy_services
@@ -54,15 +60,18 @@ def test_it_records_a_receipt_with_the_wording_version_seen(alice, purposes):
 
 def test_changing_the_description_bumps_the_version(alice, purposes):
     analytics = purposes["analytics"]
-    analytics.name = "Site analytics"
+    analytics.position = 5
     analytics.save()
-    assert analytics.version == 1  # the name is not the wording of the promise
+    assert analytics.version == 1  # only the words a person reads make a version
+    analytics.name = "Site analytics"  # the name is part of those words (issue 15)
+    analytics.save()
+    assert analytics.version == 2
     analytics.description = "We count page views and clicks, and keep them for a year."
     analytics.save()
     analytics.refresh_from_db()
-    assert analytics.version == 2
+    assert analytics.version == 3
     turn(alice, analytics, True)
-    assert ConsentEvent.objects.get(subject=alice, kind="purpose").purpose_version == 2
+    assert ConsentEvent.objects.get(subject=alice, kind="purpose").purpose_version == 3
 
 
 def test_it_changes_nothing_when_the_state_is_already_so(alice, purposes):
@@ -76,8 +85,10 @@ def test_it_audits_every_change_without_personal_data(alice, purposes):
     turn(alice, purposes["analytics"], True)
     event = AuditEvent.objects.get(action="purpose.changed")
     assert event.target_id == str(alice.public_id)
+    wording = PurposeWording.objects.get(purpose=purposes["analytics"], version=1)
     assert event.details == {"purpose": "analytics", "version": 1, "old": "refused",
-                             "new": "granted", "source": "preference_center"}
+                             "new": "granted", "source": "preference_center",
+                             "wording_sha256": wording.sha256}
 
 
 def test_it_propagates_a_change_through_the_outbox(alice, purposes, receiver):
