@@ -112,5 +112,10 @@ def analytics_release(request):
     try:
         dp.release_make(actor=request.user)
     except dp.BudgetExhausted as refused:
-        messages.error(request, _("Release refused: %(why)s") % {"why": refused})
+        budget = refused.budget
+        messages.error(request, _(
+            "Release refused: this period's budget (ε %(total)s) has ε %(left)s left and a "
+            "release costs ε %(cost)s. It renews on %(renews)s.") % {
+                "total": budget.total, "left": budget.remaining, "cost": refused.cost,
+                "renews": f"{budget.period_end:%Y-%m-%d}"})
     return redirect("console:analytics")

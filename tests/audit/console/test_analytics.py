@@ -66,7 +66,8 @@ def test_a_release_past_the_budget_is_refused_and_changes_nothing(staff_client, 
     client.post("/console/analytics/release/")
     client.post("/console/analytics/release/")
     response = client.post("/console/analytics/release/", follow=True)
-    assert "Release refused" in response.content.decode()
+    assert "Release refused: this period&#x27;s budget (ε 2.5) has ε 0.5 left and a release " \
+        "costs ε 1.0." in response.content.decode()
     assert PrivacyRelease.objects.count() == 2
     assert sum(PrivacyRelease.objects.values_list("epsilon", flat=True)) <= 2.5
     with pytest.raises(dp.BudgetExhausted):
