@@ -45,6 +45,9 @@ def test_a_release_spends_epsilon_once_and_reloading_spends_nothing(staff_client
     assert event.details["epsilon"] == 1.0 and event.details["scale"] == 4.0
     assert event.details["delta"] == release.delta
     assert event.details["threshold"] == release.threshold
+    ledger = page.split('id="ledger"')[1].split("</table>")[0]
+    assert (f"<td>{release.pk}</td>" in ledger and "<td>analyst</td>" in ledger
+            and f"<td>1.00</td><td>{release.delta:.1e}</td>" in ledger)
 
 
 def test_the_counts_are_near_the_truth(staff_client, feedback, settings):
