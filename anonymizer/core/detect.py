@@ -697,9 +697,10 @@ def _classify(text: str, s: int, e: int, cand: str, found: list,
         return True
     # (A card followed by more digits, "... 1111 123", is found by _classify_windows.)
     if v.CARD_MIN_LENGTH <= n <= 19 and (n == len(cand) or _CARD_PRINTED.fullmatch(cand)) and (
-            v.card_ok(digits)) and (n > 12 or n != len(cand) or _CARD_CUE.search(
+            v.card_ok(digits)) and (n > 13 or n != len(cand) or _CARD_CUE.search(
                 text, max(0, s - 30), s)):
-        # (12 bare digits are a Maestro card only next to a card word: ids are 12 digits too)
+        # (12 or 13 bare digits are a card only next to a card word: ids and EAN-13s are
+        # that long too, and a tenth of them pass Luhn)
         found.append((s, e, CREDIT_CARD, "card_luhn"))
         return True
     if ids and _national(text, s, e, cand, n, ids, found, context=False):

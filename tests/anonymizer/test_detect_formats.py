@@ -78,6 +78,8 @@ def test_it_finds_cards_of_every_length_their_issuer_uses(number):
 
 def test_twelve_bare_digits_are_a_card_only_next_to_a_card_word():
     assert found("ref 501800000009 today") == []  # (12-digit ids are common)
+    assert found('{"ref": "4336046123448"}') == []  # a 13-digit id that passes Luhn
+    assert found("visa 4336046123448") == [("CREDIT_CARD", "4336046123448")]
     assert found("ref 5018 0000 0009 today") == [("CREDIT_CARD", "5018 0000 0009")]
 
 
