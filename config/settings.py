@@ -158,6 +158,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "common.middleware.json_errors_for_api",
+    "common.middleware.refuse_control_characters",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -295,7 +297,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["common.api.auth.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": env_str("HUSH_API_RATE", "6000/min")},
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["common.api.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "common.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
@@ -364,3 +366,9 @@ LOGGING = {
                                   "propagate": False},
                 "django.db.backends": {"level": "WARNING"}},
 }
+
+# Hardening against bad input (common/api/base.py, common/middleware.py): JSON nested
+# deeper than this is refused before it is decoded; bodies larger than Django's
+# DATA_UPLOAD_MAX_MEMORY_SIZE answer 413.
+HUSH_API_MAX_JSON_DEPTH = env_int("HUSH_API_MAX_JSON_DEPTH", 32, minimum=2)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("HUSH_MAX_BODY_BYTES", 2_621_440, minimum=1024)
