@@ -3,8 +3,9 @@
 `refuse_control_characters`: a path, query or form value holding a control character, NUL
 or a lone surrogate is a 400 before any view runs, so no view can half-do its work
 and fail on storing it (PostgreSQL refuses NUL). Tab, newline and carriage return
-are text. The email providers' signed webhooks (`/inbound/`) carry mail as the
-provider sent it and are left to their own parsers.
+are text. The API checks the same in its base view, after the key; the email
+providers' signed webhooks (`/inbound/`) carry mail as the provider sent it and are
+left to their own parsers.
 
 `json_errors_for_api`: every failure under `/api/` answers the API's one error shape
 (`{"error": {"code", "message"}}`), even those Django answers itself (an unknown
@@ -14,12 +15,15 @@ route, a body too large, a crash), never an HTML page.
 import json
 
 from django.http import HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.views.defaults import bad_request
 
 from common.api.parsers import CONTROL_CHARACTERS
 
 API_PREFIX = "/api/"
-UNCHECKED_PREFIXES = ("/inbound/",)
+# The API checks its own, once the key is known (common/api/base.py: a request without
+# a key is a 401 first); the providers' webhooks are left to their parsers.
+UNCHECKED_PREFIXES = (API_PREFIX, "/inbound/")
 _CODES = {400: "invalid", 401: "not_authenticated", 403: "permission_denied",
           404: "not_found", 405: "method_not_allowed", 406: "not_acceptable",
           413: "too_large", 415: "unsupported_media_type", 429: "throttled",
@@ -35,7 +39,7 @@ class BadInput(Exception):
     """What `bad_request` is given: it shows no detail (the value may be personal)."""
 
 
-def _holds_control_character(query) -> bool:
+def holds_control_character(query) -> bool:
     return any(CONTROL_CHARACTERS.search(key) or
                any(CONTROL_CHARACTERS.search(value) for value in values)
                for key, values in query.lists())
@@ -45,14 +49,14 @@ def refuse_control_characters(get_response):
     def middleware(request):
         if not request.path.startswith(UNCHECKED_PREFIXES):
             values = [request.GET]
-            if request.method == "POST" and request.content_type in (
-                    "application/x-www-form-urlencoded", "multipart/form-data"):
-                values.append(request.POST)
+            try:
+                if request.method == "POST" and request.content_type in (
+                        "application/x-www-form-urlencoded", "multipart/form-data"):
+                    values.append(request.POST)
+            except MultiPartParserError:
+                return bad_request(request, BadInput())
             if (CONTROL_CHARACTERS.search(request.path)
-                    or any(_holds_control_character(query) for query in values)):
-                if request.path.startswith(API_PREFIX):
-                    return api_error(400, "the address or a query parameter holds a control "
-                                          "character")
+                    or any(holds_control_character(query) for query in values)):
                 return bad_request(request, BadInput())
         return get_response(request)
 

@@ -4,10 +4,10 @@ lookups views share."""
 import re
 
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.views import APIView
 
-from common.api.parsers import JSONParser
+from common.api.parsers import CONTROL_CHARACTERS, JSONParser
 
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,64}")
 
@@ -27,6 +27,13 @@ class BaseApi(APIView):
     """Base of every API view (each also declares its `required_scopes`)."""
 
     parser_classes = [JSONParser]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # the key, its scopes, its rate first
+        if CONTROL_CHARACTERS.search(request.path) or any(
+                CONTROL_CHARACTERS.search(key) or any(map(CONTROL_CHARACTERS.search, values))
+                for key, values in request.query_params.lists()):
+            raise ParseError("the address or a query parameter holds a control character")
 
 
 def by_slug(model, slugs: set[str], *, field: str, noun: str) -> dict:

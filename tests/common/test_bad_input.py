@@ -91,7 +91,10 @@ def test_a_control_character_or_lone_surrogate_in_any_api_string_is_a_json_400(
 def test_a_control_character_in_an_api_query_is_a_json_400(api, alice, no_traceback):
     response = api("subjects:read").get(f"/api/v1/subjects/{alice.public_id}/links",
                                         {"topic": "news\x00letter"})
-    error_of(response, 400, "invalid")
+    error_of(response, 400, "parse_error")
+    # and without a key it is still a 401 first
+    error_of(api().get(f"/api/v1/subjects/{alice.public_id}/links", {"topic": "\x00"}), 401,
+             "not_authenticated")
 
 
 @pytest.mark.parametrize("depth", [33, 900, 100_000])
