@@ -45,6 +45,9 @@ HUSH_PREPARE_ONE_CLICK = env_bool("HUSH_PREPARE_ONE_CLICK", True)
 HUSH_DOI_EXPIRY = env_int("HUSH_DOI_EXPIRY", 7 * 24 * 3600, minimum=60)
 HUSH_DOI_PURGE_INTERVAL = env_int("HUSH_DOI_PURGE_INTERVAL", 3600, minimum=5)
 HUSH_SIGNUP_RATE_PER_CLIENT = env_str("HUSH_SIGNUP_RATE_PER_CLIENT", "10/h")
+HUSH_SIGNUP_RATE_PER_ADDRESS = env_str("HUSH_SIGNUP_RATE_PER_ADDRESS", "3/h")
+# A sign-up for a known address mails it at most once per this many seconds.
+HUSH_SIGNUP_NOTE_PERIOD = env_int("HUSH_SIGNUP_NOTE_PERIOD", 24 * 3600, minimum=60)
 # "Download my data": encrypted files wait here (private: never under STATIC or MEDIA).
 HUSH_EXPORT_DIR = env_str("HUSH_EXPORT_DIR") or str(BASE_DIR / "var" / "exports")
 HUSH_EXPORT_LINK_MAX_AGE = env_int("HUSH_EXPORT_LINK_MAX_AGE", 48 * 3600, minimum=60)
