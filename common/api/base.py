@@ -30,10 +30,12 @@ class BaseApi(APIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # the key, its scopes, its rate first
-        if CONTROL_CHARACTERS.search(request.path) or any(
-                CONTROL_CHARACTERS.search(key) or any(map(CONTROL_CHARACTERS.search, values))
-                for key, values in request.query_params.lists()):
-            raise ParseError("the address or a query parameter holds a control character")
+        if CONTROL_CHARACTERS.search(request.path):
+            raise ParseError("the address holds a control character")
+        for key, values in request.query_params.lists():
+            if CONTROL_CHARACTERS.search(key) or any(map(CONTROL_CHARACTERS.search, values)):
+                raise ValidationError({"query": [f"the parameter {key!r} holds a control "
+                                                 "character"]})
 
 
 def by_slug(model, slugs: set[str], *, field: str, noun: str) -> dict:

@@ -5,7 +5,7 @@ import re
 
 from django.conf import settings
 from rest_framework import parsers
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, ValidationError
 
 
 class JSONParser(parsers.JSONParser):
@@ -23,10 +23,12 @@ class JSONParser(parsers.JSONParser):
             raise ParseError(f"JSON parse error - nested deeper than {limit} levels")
         data = super().parse(io.BytesIO(raw), media_type, parser_context)
         if _MAY_HOLD_CONTROLS.search(raw):
-            bad = first_control_character(data)
-            if bad is not None:
-                raise ParseError(f"JSON parse error - a string holds the control character "
-                                 f"U+{ord(bad):04X}")
+            found = first_control_character(data)
+            if found is not None:
+                where, char = found
+                raise ValidationError({where: [f"holds the control character U+{ord(char):04X}; "
+                                               "only tab, newline and carriage return may "
+                                               "appear in text"]})
         return data
 
 
@@ -53,19 +55,23 @@ def json_depth(raw: bytes, *, stop_above: int | None = None) -> int:
     return deepest
 
 
-def first_control_character(data) -> str | None:
-    """The first control character, NUL or lone surrogate in any string or key of
-    decoded JSON (walked with a stack, not recursion)."""
-    stack = [data]
+def first_control_character(data) -> tuple[str, str] | None:
+    """(where, character): the first control character, NUL or lone surrogate in any
+    string or key of decoded JSON, `where` a dotted path such as `events.3.note`
+    (walked with a stack, not recursion)."""
+    stack = [("", data)]
     while stack:
-        value = stack.pop()
+        where, value = stack.pop()
         if isinstance(value, str):
             found = CONTROL_CHARACTERS.search(value)
             if found:
-                return found.group()
+                return where or "non_field_errors", found.group()
         elif isinstance(value, dict):
-            stack.extend(value.keys())
-            stack.extend(value.values())
+            for key, item in value.items():
+                inner = f"{where}.{key}" if where else str(key)
+                stack.append((inner, item))
+                stack.append((inner, key))
         elif isinstance(value, list):
-            stack.extend(value)
+            stack.extend((f"{where}.{i}" if where else str(i), item)
+                         for i, item in enumerate(value))
     return None

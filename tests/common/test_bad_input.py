@@ -84,14 +84,15 @@ def test_a_control_character_or_lone_surrogate_in_any_api_string_is_a_json_400(
     body = json.dumps(_strings_replaced(operation[3], char))  # as \u0000, \u0001, \ud800
     path = operation[1].replace(SUBJECT, str(alice.public_id))
     response = getattr(client, operation[0])(path, body, content_type="application/json")
-    assert "control character" in error_of(response, 400, "parse_error")["message"]
+    fields = error_of(response, 400, "invalid")["fields"]
+    assert "control character" in str(fields), fields
     assert state() == before
 
 
 def test_a_control_character_in_an_api_query_is_a_json_400(api, alice, no_traceback):
     response = api("subjects:read").get(f"/api/v1/subjects/{alice.public_id}/links",
                                         {"topic": "news\x00letter"})
-    error_of(response, 400, "parse_error")
+    error_of(response, 400, "invalid")
     # and without a key it is still a 401 first
     error_of(api().get(f"/api/v1/subjects/{alice.public_id}/links", {"topic": "\x00"}), 401,
              "not_authenticated")
