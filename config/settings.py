@@ -18,6 +18,7 @@ from config.env import (
     env_imap_url,
     env_int,
     env_list,
+    env_networks,
     env_required,
     env_str,
 )
@@ -106,6 +107,9 @@ HUSH_DELIVERY_BACKOFF_BASE = env_int("HUSH_DELIVERY_BACKOFF_BASE_MS", 1000, mini
 HUSH_DELIVERY_BACKOFF_CAP = env_int("HUSH_DELIVERY_BACKOFF_CAP", 600, minimum=1)
 HUSH_DELIVERY_CONNECT_TIMEOUT = env_int("HUSH_DELIVERY_CONNECT_TIMEOUT", 3, minimum=1)
 HUSH_DELIVERY_READ_TIMEOUT = env_int("HUSH_DELIVERY_READ_TIMEOUT", 10, minimum=1)
+# Destinations may point only at public addresses, unless a network is allowed here
+# (preferences/propagation/safe_urls.py), e.g. 10.20.0.0/16 for an internal CRM.
+HUSH_DESTINATION_ALLOW_NETWORKS = env_networks("HUSH_DESTINATION_ALLOW_NETWORKS")
 HUSH_DELIVERY_LEASE = env_int("HUSH_DELIVERY_LEASE", 30, minimum=2)
 HUSH_DELIVERY_REQUEUE_AFTER = env_int("HUSH_DELIVERY_REQUEUE_AFTER", 15, minimum=1)
 HUSH_DESTINATION_PAUSE_AFTER = env_int("HUSH_DESTINATION_PAUSE_AFTER", 20, minimum=1)

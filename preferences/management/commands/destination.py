@@ -6,6 +6,7 @@ from django.db import transaction
 
 import audit
 from preferences.models import Destination, EventType, Topic
+from preferences.propagation.safe_urls import UnsafeDestination, url_check
 from preferences.propagation.selectors import destination_health
 
 
@@ -54,6 +55,10 @@ class Command(BaseCommand):
                 URLValidator(schemes=["http", "https"])(webhook)
             except Exception:
                 raise CommandError("--webhook needs an http(s) URL") from None
+            try:
+                url_check(webhook)
+            except UnsafeDestination as exc:
+                raise CommandError(f"--webhook refused: {exc}") from None
             secret = secrets.token_urlsafe(32)
         destination = Destination.objects.create(
             name=name, kind="webhook" if webhook else "callable", url=webhook or "",
