@@ -68,9 +68,8 @@ def first_control_character(data) -> tuple[str, str] | None:
                 return where or "non_field_errors", found.group()
         elif isinstance(value, dict):
             for key, item in value.items():
-                inner = f"{where}.{key}" if where else str(key)
-                stack.append((inner, item))
-                stack.append((inner, key))
+                stack.append((f"{where}.{key}" if where else str(key), item))
+                stack.append((where, key))  # a bad key is named by where it is
         elif isinstance(value, list):
             stack.extend((f"{where}.{i}" if where else str(i), item)
                          for i, item in enumerate(value))
