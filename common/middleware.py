@@ -7,6 +7,10 @@ are text. The API checks the same in its base view, after the key; the email
 providers' signed webhooks (`/inbound/`) carry mail as the provider sent it and are
 left to their own parsers.
 
+`no_store`: no page or answer Hush writes may be kept by a browser or proxy cache
+(`Cache-Control: no-store`): each shows a person's choices, the console's records
+or a capability link. Static files are served before it (WhiteNoise) and keep theirs.
+
 `json_errors_for_api`: every failure under `/api/` answers the API's one error shape
 (`{"error": {"code", "message"}}`), even those Django answers itself (an unknown
 route, a body too large, a crash), never an HTML page.
@@ -16,6 +20,7 @@ import json
 
 from django.http import HttpResponse
 from django.http.multipartparser import MultiPartParserError
+from django.utils.cache import patch_cache_control
 from django.views.defaults import bad_request
 
 from common.api.parsers import CONTROL_CHARACTERS
@@ -78,3 +83,15 @@ def json_errors_for_api(get_response):
 _MESSAGES = {400: "the request is not valid", 404: "no such API operation",
              405: "method not allowed", 413: "the request body is too large",
              500: "the server could not answer this request"}
+
+
+def no_store(get_response):
+    def middleware(request):
+        response = get_response(request)
+        if not response.has_header("Cache-Control") or "no-store" not in response[
+                "Cache-Control"]:
+            patch_cache_control(response, no_store=True, no_cache=True, private=True,
+                                max_age=0)
+        return response
+
+    return middleware
