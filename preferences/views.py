@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.html import escape
@@ -65,8 +66,8 @@ def one_click(request, token):
         sub = selectors.subject_subscriptions(subject).get(topic.slug)
         done = sub is not None and sub.status == sub.Status.UNSUBSCRIBED
         return render(request, "preferences/one_click.html", {
-            "topic": topic, "done": done, "preferences_url": preferences_url(subject),
-            "reasons": REASON_CHOICES,
+            "topic": topic, "done": done, "preferences_url": _center_link(subject, claim),
+            "fresh": claim.fresh, "reasons": REASON_CHOICES,
         })
 
     reason = request.POST.get("reason", "")
@@ -87,19 +88,28 @@ def one_click(request, token):
     if reason:
         services.feedback_record(subscription=sub, reason=reason, comment=comment)
     use_locale(subject)
-    page = _one_click_answer(translation.get_language(), topic.name, bool(reason))
-    return HttpResponse(page.replace(_URL_SLOT, escape(preferences_url(subject))))
+    page = _one_click_answer(translation.get_language(), topic.name, bool(reason), claim.fresh)
+    return HttpResponse(page.replace(_URL_SLOT, escape(_center_link(subject, claim))))
+
+
+def _center_link(subject, claim) -> str:
+    """A one-click link from an old or forwarded mail must not open the whole center
+    (erasure, export): only a link as fresh as a preference link goes straight in;
+    any other leads to "email me a link", which mails the address itself."""
+    if claim.fresh:
+        return preferences_url(subject)
+    return settings.HUSH_BASE_URL + reverse("preferences:request_link")
 
 
 _URL_SLOT = "hush-preferences-url-slot"
 
 
 @lru_cache(maxsize=512)
-def _one_click_answer(language: str, topic_name: str, reason_given: bool) -> str:
+def _one_click_answer(language: str, topic_name: str, reason_given: bool, fresh: bool) -> str:
     """The answer to a one-click POST, rendered once per language and topic: it is
     the busiest page Hush serves, and only the preference link differs by subject."""
     return render_to_string("preferences/one_click_done.html", {
-        "topic": {"name": topic_name}, "preferences_url": _URL_SLOT,
+        "topic": {"name": topic_name}, "preferences_url": _URL_SLOT, "fresh": fresh,
         "reasons": REASON_CHOICES, "reason_given": reason_given,
     })
 
