@@ -14,6 +14,7 @@ from config.env import (
     env_bool,
     env_database_urls,
     env_ec_public_key,
+    env_ed25519_keys,
     env_fernet_keys,
     env_float,
     env_imap_url,
@@ -43,6 +44,18 @@ HUSH_ONE_CLICK_MAX_AGE = env_int("HUSH_ONE_CLICK_MAX_AGE", 365 * 24 * 3600, mini
 HUSH_LINK_RATE_PER_ADDRESS = env_str("HUSH_LINK_RATE_PER_ADDRESS", "3/h")
 HUSH_LINK_RATE_PER_CLIENT = env_str("HUSH_LINK_RATE_PER_CLIENT", "20/h")
 HUSH_AUDIT_SEAL_INTERVAL = env_int("HUSH_AUDIT_SEAL_INTERVAL", 2, minimum=1)
+# The audit chain's anchor outside the database (audit/checkpoints.py): every sealing
+# appends a checkpoint signed with this Ed25519 key to a file in this directory; old
+# keys' public halves keep verifying. `check --deploy` warns when either is missing.
+HUSH_AUDIT_CHECKPOINT_DIR = env_str("HUSH_AUDIT_CHECKPOINT_DIR", "")
+_audit_signing_keys = env_ed25519_keys("HUSH_AUDIT_SIGNING_KEY", private=True)
+if len(_audit_signing_keys) > 1:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("HUSH_AUDIT_SIGNING_KEY holds one key (old keys' public "
+                               "halves go in HUSH_AUDIT_VERIFY_KEYS)")
+HUSH_AUDIT_SIGNING_KEY = _audit_signing_keys[0] if _audit_signing_keys else ""
+HUSH_AUDIT_VERIFY_KEYS = env_ed25519_keys("HUSH_AUDIT_VERIFY_KEYS", private=False)
 HUSH_PREPARE_ONE_CLICK = env_bool("HUSH_PREPARE_ONE_CLICK", True)
 # Double opt-in: how long a confirmation link works; unconfirmed sign-ups are deleted after.
 HUSH_DOI_EXPIRY = env_int("HUSH_DOI_EXPIRY", 7 * 24 * 3600, minimum=60)
@@ -55,6 +68,13 @@ HUSH_SIGNUP_NOTE_PERIOD = env_int("HUSH_SIGNUP_NOTE_PERIOD", 24 * 3600, minimum=
 HUSH_EXPORT_DIR = env_str("HUSH_EXPORT_DIR") or str(BASE_DIR / "var" / "exports")
 HUSH_EXPORT_LINK_MAX_AGE = env_int("HUSH_EXPORT_LINK_MAX_AGE", 48 * 3600, minimum=60)
 HUSH_EXPORT_EXPIRE_INTERVAL = env_int("HUSH_EXPORT_EXPIRE_INTERVAL", 600, minimum=5)
+# Imports uploaded through the API or the console wait here (private) until imported.
+HUSH_IMPORT_DIR = env_str("HUSH_IMPORT_DIR") or str(BASE_DIR / "var" / "imports")
+HUSH_IMPORT_MAX_BYTES = env_int("HUSH_IMPORT_MAX_BYTES", 512 * 1024 * 1024, minimum=1024)
+# An import whose last batch committed longer ago than this has stopped: queued again.
+HUSH_IMPORT_STALE_AFTER = env_int("HUSH_IMPORT_STALE_AFTER", 120, minimum=5)
+HUSH_IMPORT_SWEEP_INTERVAL = env_int("HUSH_IMPORT_SWEEP_INTERVAL", 30, minimum=1)
+HUSH_IMPORT_BATCH = env_int("HUSH_IMPORT_BATCH", 10000, minimum=1)  # rows per transaction
 
 # Mail in (preferences/inbound): the addresses the SMTP listener accepts at RCPT (the
 # mailto address above and these bounce / feedback-loop addresses, each also with a
@@ -101,6 +121,12 @@ HUSH_DP_BUDGET_PER_PERIOD = env_float("HUSH_DP_BUDGET_PER_PERIOD", 4.0, minimum=
 HUSH_DP_PERIOD_DAYS = env_int("HUSH_DP_PERIOD_DAYS", 7, minimum=1)
 HUSH_DP_MIN_CELL = env_int("HUSH_DP_MIN_CELL", 20, minimum=0)
 HUSH_DP_WEEKS = env_int("HUSH_DP_WEEKS", 12, minimum=1)
+# Partition selection: the odds that a category no one is in gets shown (per release).
+HUSH_DP_DELTA = env_float("HUSH_DP_DELTA", 1e-6, minimum=1e-12)
+if HUSH_DP_DELTA >= 0.5:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"HUSH_DP_DELTA must be under 0.5, got {HUSH_DP_DELTA}")
 
 # Propagation: every opt-out reaches every destination; these bound the retrying.
 HUSH_DELIVERY_MAX_ATTEMPTS = env_int("HUSH_DELIVERY_MAX_ATTEMPTS", 25, minimum=1)
@@ -203,6 +229,8 @@ AXES_VERBOSE = False
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"  # Hush's own 403 page
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -215,6 +243,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
             ],
+            # {% load plain %}: the console's durations, rates and details in words.
+            "libraries": {"plain": "audit.console.plain_tags"},
         },
     },
 ]
@@ -250,7 +280,10 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [BASE_DIR / "locale",
+                # the console's and the error pages' / download's own catalogs, ahead of
+                # Django's (which would otherwise win for "Username", "Status", ...)
+                BASE_DIR / "audit" / "locale", BASE_DIR / "preferences" / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -356,6 +389,8 @@ CELERY_BEAT_SCHEDULE = {
                         "schedule": float(HUSH_RETENTION_INTERVAL)},
     "sweep-inbound": {"task": "preferences.inbound_events_sweep",
                       "schedule": HUSH_INBOUND_SWEEP_INTERVAL},
+    "sweep-imports": {"task": "preferences.imports_sweep",
+                      "schedule": float(HUSH_IMPORT_SWEEP_INTERVAL)},
     **({"poll-inbound-mailbox": {"task": "preferences.inbound_imap_poll",
                                  "schedule": float(HUSH_INBOUND_IMAP_INTERVAL)}}
        if HUSH_INBOUND_IMAP_URL else {}),

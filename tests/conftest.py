@@ -33,6 +33,27 @@ def postgres(db):
     return connection
 
 
+def runtime_database_url(role: str | None = None) -> str:
+    """The test database's URL for a process the suite starts (a worker, gunicorn): as
+    `role`, else as the runtime role CI made (HUSH_TEST_RUNTIME_ROLE, granted on the test
+    database at set-up), else as the suite's own user."""
+    db = connection.settings_dict
+    user = role or os.environ.get("HUSH_TEST_RUNTIME_ROLE") or db["USER"]
+    return f"postgres://{user}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Under HUSH_TEST_RUNTIME_ROLE (.ci/run), the test database grants that role what
+    the README's runtime role gets, so the processes the suite starts can connect as it."""
+    role = os.environ.get("HUSH_TEST_RUNTIME_ROLE")
+    if role and connection.vendor == "postgresql":
+        from audit.database_roles import runtime_role_grant
+
+        with django_db_blocker.unblock():
+            runtime_role_grant(role=role)
+
+
 def pytest_configure(config):
     if IN_CI and not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise pytest.UsageError("under CI=true the suite runs on PostgreSQL: set DATABASE_URL")
