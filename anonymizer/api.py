@@ -8,7 +8,7 @@ A key with the `erasure` scope alone can never learn whether an address is known
 the request is accepted the same way for an address Hush has never seen (it runs
 and finds nothing), and its status leaves out the subject's id, the rows and
 fields changed and what verification found unless the key also holds
-`subjects:read`.
+`subjects:read`. An unknown subject id is a 404 only for a key that holds it.
 """
 
 import uuid
@@ -110,7 +110,8 @@ class ErasureCreateApi(BaseApi):
         description="Answers 202 with the request's id and where to follow it, the same way "
                     "whether or not the email or external_id is known (an unknown one is "
                     "still suppressed). Asking again while this key's request is open "
-                    "answers the same request. An unknown subject id is a 404.",
+                    "answers the same request. An unknown subject id is a 404 only for a "
+                    "key holding subjects:read; any other key gets the same 202.",
         request=InputSerializer,
         responses={202: OutputSerializer, 404: OpenApiResponse(
             ErrorSerializer, description="No subject has this id."), **error_responses()},
@@ -125,7 +126,12 @@ class ErasureCreateApi(BaseApi):
                 public_id=named.get("subject"), email=named.get("email"),
                 external_id=named.get("external_id"))
         except erasure.NotFound:
-            raise NotFound("no such subject") from None
+            if can_read(request):
+                raise NotFound("no such subject") from None
+            # Any other key is answered as for a known id: the request runs, finds nothing.
+            erasure_request = erasure.erasure_open(
+                public_id=named["subject"], source=ErasureRequest.Source.API,
+                actor=request.auth, per_requester=True)
         except ValueError as exc:  # an address no longer valid once normalised
             raise ValidationError({"email": [str(exc)]}) from None
         url = request.build_absolute_uri(

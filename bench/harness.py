@@ -81,6 +81,7 @@ def bench_env() -> dict[str, str]:
         "LOG_LEVEL": "WARNING",
         "HUSH_BENCH_STATIC_ROOT": str(STATE / "static"),
         "PYTHONHASHSEED": "0",
+        "HUSH_DESTINATION_ALLOW_NETWORKS": "127.0.0.0/8",  # the bench's receivers are local
     })
     return env
 

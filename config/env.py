@@ -6,6 +6,7 @@ message, so a bad deployment fails loudly instead of running half-configured.
 
 import base64
 import binascii
+import ipaddress
 import os
 import re
 from urllib.parse import unquote, urlsplit
@@ -188,3 +189,17 @@ def env_imap_url(name: str) -> dict | None:
             "port": port or (993 if parts.scheme == "imaps" else 143),
             "user": unquote(parts.username), "password": unquote(parts.password),
             "mailbox": unquote(parts.path.lstrip("/")) or "INBOX"}
+
+
+def env_networks(name: str) -> list:
+    """Comma-separated IP networks (`127.0.0.0/8,fd00::/8`, a bare address is one host)."""
+    networks = []
+    for item in (os.environ.get(name) or "").split(","):
+        if not item.strip():
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item.strip(), strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must list IP networks such as 10.1.0.0/16, "
+                                       f"got {item.strip()!r}") from None
+    return networks

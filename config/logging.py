@@ -10,12 +10,20 @@ import re
 
 from anonymizer.core.redact import redact
 
-_TOKEN_IN_PATH = re.compile(r"/(u|p)/[^/\s\"']+")
+# Any signed token (django.core.signing: payload[:timestamp]:43-character signature), in a
+# path, a query, a mail subject or a message, percent-encoded colons included ...
+# (Matches start only where a run of token characters starts, and runs are taken whole, so
+# a long line costs one pass.)
+_SIGNED_TOKEN = re.compile(r"(?<![A-Za-z0-9_\-.])[A-Za-z0-9_\-.]++"
+                           r"(?:(?::|%3[Aa])[A-Za-z0-9_\-]++)?(?::|%3[Aa])"
+                           r"[A-Za-z0-9_\-]{43}(?![A-Za-z0-9_\-])")
+# ... and whatever follows a route that takes a token, even one edited out of shape.
+_TOKEN_ROUTES = re.compile(r"/(u|p|d|s/confirm|privacy/confirm)/(?!\[token\])[^/\s\"'?#]+")
 _formatter = logging.Formatter()
 
 
 def redact_tokens(text: str) -> str:
-    return _TOKEN_IN_PATH.sub(r"/\1/[token]", text)
+    return _TOKEN_ROUTES.sub(r"/\1/[token]", _SIGNED_TOKEN.sub("[token]", text))
 
 
 def _freeze_message(record: logging.LogRecord) -> None:
@@ -30,6 +38,10 @@ class RedactLinkTokens(logging.Filter):
         _freeze_message(record)
         if isinstance(record.msg, str):
             record.msg = redact_tokens(record.msg)
+        if record.exc_info and not record.exc_text:  # a traceback may quote the path
+            record.exc_text = _formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_tokens(record.exc_text)
         return True
 
 

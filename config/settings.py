@@ -7,6 +7,7 @@ throwaway keys. Without it every secret must be set, or start-up fails.
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from config.env import (
@@ -19,6 +20,7 @@ from config.env import (
     env_imap_url,
     env_int,
     env_list,
+    env_networks,
     env_required,
     env_str,
 )
@@ -38,6 +40,7 @@ HUSH_DIGEST_KEY = env_required("HUSH_DIGEST_KEY", unless=DEV, fallback="dev-only
 HUSH_BASE_URL = (env_str("HUSH_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
 HUSH_UNSUBSCRIBE_MAILTO = env_str("HUSH_UNSUBSCRIBE_MAILTO", "")
 HUSH_PREFERENCE_LINK_MAX_AGE = env_int("HUSH_PREFERENCE_LINK_MAX_AGE", 7 * 24 * 3600, minimum=60)
+HUSH_ONE_CLICK_MAX_AGE = env_int("HUSH_ONE_CLICK_MAX_AGE", 365 * 24 * 3600, minimum=3600)
 HUSH_LINK_RATE_PER_ADDRESS = env_str("HUSH_LINK_RATE_PER_ADDRESS", "3/h")
 HUSH_LINK_RATE_PER_CLIENT = env_str("HUSH_LINK_RATE_PER_CLIENT", "20/h")
 HUSH_AUDIT_SEAL_INTERVAL = env_int("HUSH_AUDIT_SEAL_INTERVAL", 2, minimum=1)
@@ -66,6 +69,9 @@ HUSH_ONE_CLICK_REPLAY_IN_WEB = env_bool("HUSH_ONE_CLICK_REPLAY_IN_WEB", True)
 HUSH_DOI_EXPIRY = env_int("HUSH_DOI_EXPIRY", 7 * 24 * 3600, minimum=60)
 HUSH_DOI_PURGE_INTERVAL = env_int("HUSH_DOI_PURGE_INTERVAL", 3600, minimum=5)
 HUSH_SIGNUP_RATE_PER_CLIENT = env_str("HUSH_SIGNUP_RATE_PER_CLIENT", "10/h")
+HUSH_SIGNUP_RATE_PER_ADDRESS = env_str("HUSH_SIGNUP_RATE_PER_ADDRESS", "3/h")
+# A sign-up for a known address mails it at most once per this many seconds.
+HUSH_SIGNUP_NOTE_PERIOD = env_int("HUSH_SIGNUP_NOTE_PERIOD", 24 * 3600, minimum=60)
 # "Download my data": encrypted files wait here (private: never under STATIC or MEDIA).
 HUSH_EXPORT_DIR = env_str("HUSH_EXPORT_DIR") or str(BASE_DIR / "var" / "exports")
 HUSH_EXPORT_LINK_MAX_AGE = env_int("HUSH_EXPORT_LINK_MAX_AGE", 48 * 3600, minimum=60)
@@ -147,6 +153,9 @@ HUSH_DELIVERY_BACKOFF_BASE = env_int("HUSH_DELIVERY_BACKOFF_BASE_MS", 1000, mini
 HUSH_DELIVERY_BACKOFF_CAP = env_int("HUSH_DELIVERY_BACKOFF_CAP", 600, minimum=1)
 HUSH_DELIVERY_CONNECT_TIMEOUT = env_int("HUSH_DELIVERY_CONNECT_TIMEOUT", 3, minimum=1)
 HUSH_DELIVERY_READ_TIMEOUT = env_int("HUSH_DELIVERY_READ_TIMEOUT", 10, minimum=1)
+# Destinations may point only at public addresses, unless a network is allowed here
+# (preferences/propagation/safe_urls.py), e.g. 10.20.0.0/16 for an internal CRM.
+HUSH_DESTINATION_ALLOW_NETWORKS = env_networks("HUSH_DESTINATION_ALLOW_NETWORKS")
 HUSH_DELIVERY_LEASE = env_int("HUSH_DELIVERY_LEASE", 30, minimum=2)
 HUSH_DELIVERY_REQUEUE_AFTER = env_int("HUSH_DELIVERY_REQUEUE_AFTER", 15, minimum=1)
 HUSH_DESTINATION_PAUSE_AFTER = env_int("HUSH_DESTINATION_PAUSE_AFTER", 20, minimum=1)
@@ -207,7 +216,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # A lost database connection: retry once before any write, else 503 + Retry-After.
     "common.db.LostConnectionMiddleware",
+    "common.middleware.json_errors_for_api",
+    "csp.middleware.CSPMiddleware",
+    "common.middleware.refuse_control_characters",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "common.middleware.no_store",  # after WhiteNoise: static files keep their caching
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -353,7 +366,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["common.api.auth.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": env_str("HUSH_API_RATE", "6000/min")},
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["common.api.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "common.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
@@ -428,3 +441,18 @@ LOGGING = {
                                   "propagate": False},
                 "django.db.backends": {"level": "WARNING"}},
 }
+
+# Hardening against bad input (common/api/base.py, common/middleware.py): JSON nested
+# deeper than this is refused before it is decoded; bodies larger than Django's
+# DATA_UPLOAD_MAX_MEMORY_SIZE answer 413.
+HUSH_API_MAX_JSON_DEPTH = env_int("HUSH_API_MAX_JSON_DEPTH", 32, minimum=2)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("HUSH_MAX_BODY_BYTES", 2_621_440, minimum=1024)
+
+# Content-Security-Policy on every page: scripts and styles from Hush's own static files
+# only, no inline script or style attribute (templates/drf_spectacular overrides the API
+# docs page for that), nothing framed, forms posted back to Hush alone.
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": {
+    "default-src": [SELF], "script-src": [SELF], "style-src": [SELF], "img-src": [SELF, "data:"],
+    "font-src": [SELF], "connect-src": [SELF], "object-src": [NONE], "base-uri": [NONE],
+    "frame-ancestors": [NONE], "form-action": [SELF],
+}}

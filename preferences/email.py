@@ -1,12 +1,43 @@
-"""Links and headers for the emails the company sends (RFC 2369, RFC 8058)."""
+"""Links and headers for the emails the company sends (RFC 2369, RFC 8058), and the one
+gate every mail Hush itself sends goes through (`mail_send`)."""
 
 from functools import lru_cache
 from urllib.parse import quote
 
 from django.conf import settings
+from django.core.mail import send_mail
 from django.urls import get_script_prefix, get_urlconf, reverse
 
+from common.crypto import email_digest
+from preferences.models import Suppression
 from preferences.tokens import make_preferences_token, make_unsubscribe_token
+
+# What a mail answers. A sign-up (its confirmation, or the note to a known address) is
+# asked for by anyone; a link or a download answers what the person asked for themselves.
+SIGNUP, LINK, DOWNLOAD = "signup", "link", "download"
+
+
+def mail_allowed(email: str, *, kind: str) -> bool:
+    """Never to an address on the suppression list: erased, a complaint, a bounce,
+    staff. One that unsubscribed from everything still gets the link to its own
+    preference center and its download (the way back and the way to leave), never a
+    sign-up mail."""
+    reason = (Suppression.objects.filter(email_digest=email_digest(email))
+              .values_list("reason", flat=True).first())
+    if reason is None:
+        return True
+    return reason == Suppression.Reason.UNSUBSCRIBED_ALL and kind in (LINK, DOWNLOAD)
+
+
+def mail_send(*, to: str, title: str, body: str, kind: str) -> bool:
+    """Send one mail Hush writes (confirmation, link, download, sign-up note), unless
+    `mail_allowed` refuses the address. Returns whether it was sent."""
+    if kind not in (SIGNUP, LINK, DOWNLOAD):
+        raise ValueError(f"unknown kind of mail {kind!r}")
+    if not mail_allowed(to, kind=kind):
+        return False
+    send_mail(title, body, None, [to])
+    return True
 
 
 def preferences_url(subject) -> str:

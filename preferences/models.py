@@ -11,6 +11,7 @@ it runs past 400 lines; each model is short and says why it exists.
 import uuid
 
 import pgtrigger
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +19,7 @@ from rest_framework_api_key.models import AbstractAPIKey
 
 from common.fields import EncryptedTextField
 from common.triggers import append_only, deletion_allowed
+from preferences.propagation.safe_urls import UnsafeDestination, url_check
 
 
 class Source(models.TextChoices):
@@ -532,6 +534,15 @@ class Destination(models.Model):
 
     def wants(self, event_type: str) -> bool:
         return not self.event_types or event_type in self.event_types
+
+    def clean(self):
+        """A webhook points at a public address (or a network the operator allowed),
+        without credentials; checked again at every connection."""
+        if self.kind == self.Kind.WEBHOOK:
+            try:
+                url_check(self.url)
+            except UnsafeDestination as exc:
+                raise ValidationError({"url": str(exc)}) from None
 
 
 class Delivery(models.Model):

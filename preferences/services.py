@@ -14,7 +14,6 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
@@ -26,7 +25,7 @@ from anonymizer.core.redact import redact
 from anonymizer.ledger import SUPPRESSION, ledger_append
 from common.crypto import email_digest, normalise_email
 from common.tasks import task_send_on_commit
-from preferences.email import preferences_url
+from preferences.email import LINK, mail_send, preferences_url
 from preferences.erased import SubjectErased, refuse_erased
 from preferences.imports.bulk import digest_matches
 from preferences.models import (
@@ -493,6 +492,7 @@ def preference_link_send(*, email_digest: str | None = None,
                    "days": settings.HUSH_PREFERENCE_LINK_MAX_AGE // 86400}
         body = render_to_string("preferences/email/preference_link.txt", context)
         title = render_to_string("preferences/email/preference_link_subject.txt").strip()
-    send_mail(title, body, None, [subject.email])
+    if not mail_send(to=subject.email, title=title, body=body, kind=LINK):
+        return False  # erased, a complaint, a bounce: never mailed
     audit.record(actor=audit.SYSTEM, action="preference_link.sent", target=subject)
     return True

@@ -4,6 +4,7 @@ for one-click, the topic; any edit breaks the signature.
 """
 
 import re
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -32,21 +33,39 @@ class ExpiredToken(BadToken):
 class UnsubscribeClaim:
     subject_id: uuid.UUID
     topic_slug: str
+    issued_at: int = 0  # unix seconds, from the token's signed timestamp
+
+    @property
+    def fresh(self) -> bool:
+        """Young enough to stand for a preference link (HUSH_PREFERENCE_LINK_MAX_AGE): only
+        then may the one-click page link straight into the preference center."""
+        return time.time() - self.issued_at <= settings.HUSH_PREFERENCE_LINK_MAX_AGE
 
 
 def make_unsubscribe_token(*, subject, topic) -> str:
-    # One-click links live in old emails for months, so they do not expire.
+    # signing.dumps signs its issue time with it: read back as `issued_at`.
     return signing.dumps([subject.public_id.hex, topic.slug], salt=UNSUBSCRIBE_SALT)
 
 
 def read_unsubscribe_token(token: str) -> UnsubscribeClaim:
-    payload = _loads(token, salt=UNSUBSCRIBE_SALT)
+    """One-click links live in old emails for months (RFC 8058 mail sits in inboxes), so
+    they work for HUSH_ONE_CLICK_MAX_AGE (a year by default), then are refused."""
+    try:
+        payload = _loads(token, salt=UNSUBSCRIBE_SALT, max_age=settings.HUSH_ONE_CLICK_MAX_AGE)
+    except signing.SignatureExpired:
+        raise BadToken("expired") from None
     if not (isinstance(payload, list) and len(payload) == 2):
         raise BadToken("malformed")
     subject_hex, slug = payload
     if not (isinstance(slug, str) and _SLUG.match(slug)):
         raise BadToken("malformed")
-    return UnsubscribeClaim(subject_id=_uuid(subject_hex), topic_slug=slug)
+    return UnsubscribeClaim(subject_id=_uuid(subject_hex), topic_slug=slug,
+                            issued_at=_issued_at(token))
+
+
+def _issued_at(token: str) -> int:
+    """The timestamp of a token whose signature was checked: `payload:timestamp:signature`."""
+    return signing.b62_decode(token.rsplit(":", 2)[-2])
 
 
 def make_preferences_token(*, subject) -> str:

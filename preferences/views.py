@@ -12,6 +12,7 @@ from django.db import DatabaseError
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext as _
@@ -82,8 +83,8 @@ def one_click(request, token):
             return invalid_link(request)
         if subject_erased(claim.subject_id):
             return erased_page(request)
-        page = _one_click_page(translation.get_language(), name)
-        return HttpResponse(page.replace(_URL_SLOT, escape(preferences_url(_Named(claim)))))
+        page = _one_click_page(translation.get_language(), name, claim.fresh)
+        return HttpResponse(page.replace(_URL_SLOT, escape(_center_link(_Named(claim), claim))))
 
     reason = request.POST.get("reason", "")
     comment = request.POST.get("comment", "").strip()
@@ -117,8 +118,17 @@ def one_click(request, token):
     if reason:
         services.feedback_record(subscription=sub, reason=reason, comment=comment)
     use_locale(subject)
-    page = _one_click_answer(translation.get_language(), topic.name, bool(reason))
-    return HttpResponse(page.replace(_URL_SLOT, escape(preferences_url(subject))))
+    page = _one_click_answer(translation.get_language(), topic.name, bool(reason), claim.fresh)
+    return HttpResponse(page.replace(_URL_SLOT, escape(_center_link(subject, claim))))
+
+
+def _center_link(subject, claim) -> str:
+    """A one-click link from an old or forwarded mail must not open the whole center
+    (erasure, export): only a link as fresh as a preference link goes straight in;
+    any other leads to "email me a link", which mails the address itself."""
+    if claim.fresh:
+        return preferences_url(subject)
+    return settings.HUSH_BASE_URL + reverse("preferences:request_link")
 
 
 _URL_SLOT = "hush-preferences-url-slot"
@@ -146,25 +156,26 @@ def _journaled(claim) -> HttpResponse:
                             content_type="text/plain; charset=utf-8")
     one_click_services.journal_replay_in_background()
     page = _one_click_answer(translation.get_language(),
-                             topic_name(claim.topic_slug) or claim.topic_slug, False)
-    return HttpResponse(page.replace(_URL_SLOT, escape(preferences_url(_Named(claim)))))
+                             topic_name(claim.topic_slug) or claim.topic_slug, False, claim.fresh)
+    return HttpResponse(page.replace(_URL_SLOT, escape(_center_link(_Named(claim), claim))))
 
 
 @lru_cache(maxsize=512)
-def _one_click_page(language: str, topic_name: str) -> str:
-    """The page GET shows, rendered once per language and topic (only the
+def _one_click_page(language: str, topic_name: str, fresh: bool) -> str:
+    """The page GET shows, rendered once per language, topic and link age (only the
     preference link differs by subject)."""
     return render_to_string("preferences/one_click.html", {
         "topic": {"name": topic_name}, "done": False, "preferences_url": _URL_SLOT,
+        "fresh": fresh, "reasons": REASON_CHOICES,
     })
 
 
 @lru_cache(maxsize=512)
-def _one_click_answer(language: str, topic_name: str, reason_given: bool) -> str:
+def _one_click_answer(language: str, topic_name: str, reason_given: bool, fresh: bool) -> str:
     """The answer to a one-click POST, rendered once per language and topic: it is
     the busiest page Hush serves, and only the preference link differs by subject."""
     return render_to_string("preferences/one_click_done.html", {
-        "topic": {"name": topic_name}, "preferences_url": _URL_SLOT,
+        "topic": {"name": topic_name}, "preferences_url": _URL_SLOT, "fresh": fresh,
         "reasons": REASON_CHOICES, "reason_given": reason_given,
     })
 

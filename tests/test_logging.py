@@ -88,3 +88,71 @@ def test_a_request_for_a_path_holding_an_address_logs_it_redacted(client, consol
     written = console_output.getvalue()
     assert "Not Found: /lists/[EMAIL]/" in written
     assert "liddell" not in written
+
+
+# --- every route that takes a token, tested by route -------------------------------------
+
+def _routes_with_tokens(patterns=None, prefix=""):
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            namespace = f"{pattern.namespace}:" if pattern.namespace else prefix
+            yield from _routes_with_tokens(pattern.url_patterns, namespace)
+        elif isinstance(pattern, URLPattern) and "token" in pattern.pattern.converters:
+            yield f"{prefix}{pattern.name}"
+
+
+def _tokens(alice, newsletter):
+    from preferences.models import DataExport, RightsRequest
+    from preferences.privacy.exports import make_export_token
+    from preferences.privacy.rights.services import make_link_token
+    from preferences.tokens import (
+        make_confirmation_token,
+        make_preferences_token,
+        make_unsubscribe_token,
+    )
+
+    export = DataExport.objects.create(subject=alice, source="api")
+    rights_request = RightsRequest.objects.create(
+        kind="access", source="privacy_request", email_digest="d" * 64, method="link")
+    return {
+        "preferences:receipt": make_preferences_token(subject=alice),
+        "preferences:privacy_confirm": make_link_token(rights_request),
+        "preferences:one_click": make_unsubscribe_token(subject=alice, topic=newsletter),
+        "preferences:center": make_preferences_token(subject=alice),
+        "preferences:renew": make_preferences_token(subject=alice),
+        "preferences:confirm": make_confirmation_token(subject=alice, topics=["newsletter"]),
+        "preferences:export_download": make_export_token(export),
+    }
+
+
+def test_every_route_that_takes_a_token_is_known_here(alice, newsletter):
+    assert set(_routes_with_tokens()) == set(_tokens(alice, newsletter))
+
+
+@pytest.mark.parametrize("route", ["preferences:one_click", "preferences:center",
+                                   "preferences:renew", "preferences:confirm",
+                                   "preferences:export_download", "preferences:receipt",
+                                   "preferences:privacy_confirm"])
+def test_no_token_of_any_route_reaches_the_log(client, alice, newsletter, console_output,
+                                               route):
+    """The attack: read the log for a link. An access line with the genuine token, the
+    warning Django writes for an edited one, and a traceback quoting it all come out
+    without it."""
+    from django.urls import reverse
+
+    token = _tokens(alice, newsletter)[route]
+    path = reverse(route, args=[token])
+    logging.getLogger("django.server").info('"GET %s HTTP/1.1" 200 1234', path)
+    logging.getLogger("gunicorn.access").info("GET %s?utm=mail", path.replace(":", "%3A"))
+    edited = token[:-1] + ("A" if token[-1] != "A" else "B")
+    client.post(reverse(route, args=[edited]), "x", content_type="text/plain")
+    try:
+        raise LookupError(f"no row for {path}")
+    except LookupError:
+        logging.getLogger("preferences.views").exception("lookup failed")
+    written = console_output.getvalue()
+    assert "lookup failed" in written and "[token]" in written
+    for secret in (token, edited, token.split(":")[0], token.rsplit(":", 1)[-1]):
+        assert secret not in written

@@ -1,11 +1,13 @@
-"""The base of every API view: strict input, a JSON parser that cannot be crashed by
-nesting, and the small lookups views share."""
+"""The base of every API view: strict input, the JSON parser (`parsers.py`), and the small
+lookups views share."""
 
 import re
 
-from rest_framework import parsers, serializers
-from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.views import APIView
+
+from common.api.parsers import CONTROL_CHARACTERS, JSONParser
 
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,64}")
 
@@ -21,20 +23,17 @@ class StrictSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-class JSONParser(parsers.JSONParser):
-    """JSON bodies; one nested too deeply for the decoder is a bad request, not a crash."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise ParseError("JSON parse error - nested too deeply") from None
-
-
 class BaseApi(APIView):
     """Base of every API view (each also declares its `required_scopes`)."""
 
     parser_classes = [JSONParser]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # the key, its scopes, its rate first
+        # (a path parameter is an id, parsed strictly: a NUL there is simply no such id)
+        for key, values in request.query_params.lists():
+            if CONTROL_CHARACTERS.search(key) or any(map(CONTROL_CHARACTERS.search, values)):
+                raise ValidationError({key: ["holds a control character"]})
 
 
 def by_slug(model, slugs: set[str], *, field: str, noun: str) -> dict:

@@ -1,7 +1,8 @@
 """One error shape for the whole API: {"error": {"code", "message", "fields"?}}."""
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from common.gone import Gone
@@ -13,9 +14,17 @@ class GoneApi(exceptions.APIException):
     default_detail = "gone for good: nothing was changed"
 
 
+class BodyTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "the request body is larger than this server accepts"
+    default_code = "too_large"
+
+
 def exception_handler(exc, context):
     if isinstance(exc, Gone):  # e.g. an erased subject: refused, nothing written
         exc = GoneApi(detail=str(exc) or GoneApi.default_detail, code=exc.code)
+    if isinstance(exc, RequestDataTooBig | TooManyFieldsSent):  # Django's, raised reading
+        exc = BodyTooLarge()                                    # the body: JSON, not HTML
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -52,12 +61,13 @@ _DESCRIPTIONS = {
     404: "No such subject or topic.",
     409: "The email and external id belong to different subjects.",
     410: "The subject was erased: nothing is changed or sent for it, ever.",
+    413: "The request body is larger than this server accepts; nothing changed.",
     429: "Too many requests for this API key.",
 }
 
 
 def error_responses(*statuses: int) -> dict:
     """Error responses every operation documents, plus the ones given."""
-    codes = sorted({400, 401, 403, 429, *statuses})
+    codes = sorted({400, 401, 403, 413, 429, *statuses})
     return {code: OpenApiResponse(ErrorSerializer, description=_DESCRIPTIONS[code])
             for code in codes}

@@ -6,6 +6,8 @@ Nothing an event carries is stored: the decision reads the (cached) consent stat
 and a dropped or reduced event leaves only a counter per purpose and reason.
 """
 
+import uuid
+
 from django.db import transaction
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -14,7 +16,7 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from anonymizer.core.events import scrub_event
@@ -27,6 +29,7 @@ from preferences.privacy import capture, exports
 from preferences.privacy.receipts import receipts_of
 from preferences.privacy.selectors import purpose_states
 from preferences.privacy.services import gpc_apply_to_refs, purposes_apply_gpc, purposes_change
+from preferences.selectors import subject_by_public_id
 
 MAX_EVENTS = 1000
 ENVIRONMENT_HEADER = "X-Hush-Environment"
@@ -36,12 +39,24 @@ def environment_of(request) -> str:
     return request.headers.get(ENVIRONMENT_HEADER, "")[:32]
 
 
+# What a key without subjects:read is told: whether the event may be used, never why,
+# since "unknown_subject", "pending_confirmation" or "opted_out" would tell it who is known.
+_PLAIN_REASONS = {capture.KEPT: "allowed", capture.REDUCED: "not_allowed",
+                  capture.DROPPED: "not_allowed"}
+
+
+def _plain_answer(answer: dict) -> dict:
+    return {**answer, "reason": _PLAIN_REASONS[answer["outcome"]]}
+
+
 def consent_filter(request, events: list, scrub, *, required: bool = False):
     """Decide every event that names a subject and scrub what is kept.
 
     Returns (events, decisions): a dropped event is None in `events`, a reduced one
     its aggregate form; `decisions` is None when no event named a subject (and
-    `required` is false), so a plain scrub answers exactly as before.
+    `required` is false), so a plain scrub answers exactly as before. A key without
+    subjects:read is told only `allowed` or `not_allowed`: an unknown subject's
+    event answers exactly as a known one's that may not be used.
     """
     if required:
         bad = [i for i, e in enumerate(events) if not capture.names_subject(e)]
@@ -58,12 +73,19 @@ def consent_filter(request, events: list, scrub, *, required: bool = False):
     if all(d is None for d in decisions):
         return [scrub(e) for e in events], None
     out, answers = [], []
+    details, plain_answers = can_read(request), {}
     for event, decision in zip(events, decisions, strict=True):
         if decision is None:
             out.append(scrub(event))
             answers.append({"outcome": capture.KEPT, "reason": "no_subject", "purpose": None})
             continue
-        answers.append(decision.answer)
+        if details:
+            answers.append(decision.answer)
+        else:  # decisions are few and immutable: one plain answer each
+            plain = plain_answers.get(decision)
+            if plain is None:
+                plain = plain_answers[decision] = _plain_answer(decision.answer)
+            answers.append(plain)
         if decision.outcome == capture.KEPT:
             out.append(scrub(event))
         elif decision.outcome == capture.REDUCED:
@@ -76,9 +98,12 @@ def consent_filter(request, events: list, scrub, *, required: bool = False):
 @extend_schema_serializer(component_name="CaptureDecision")
 class DecisionSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=[capture.KEPT, capture.REDUCED, capture.DROPPED])
-    reason = serializers.CharField(help_text="opted_in, default_on, opted_out, not_opted_in, "
+    reason = serializers.CharField(help_text="for a key holding subjects:read: opted_in, "
+                                             "default_on, opted_out, not_opted_in, "
                                              "unknown_subject, pending_confirmation, rule_keep, "
-                                             "rule_drop, no_subject")
+                                             "rule_drop or no_subject; for any other key only "
+                                             "allowed, not_allowed or no_subject, so the answer "
+                                             "never tells whether a subject is known")
     purpose = serializers.CharField(allow_null=True)
 
 
@@ -222,22 +247,33 @@ class SubjectPurposesApi(BaseApi):
 
 class SubjectExportApi(BaseApi):
     """An access request: the subject is emailed a link to everything Hush and the
-    catalogued company databases hold on them."""
+    catalogued company databases hold on them.
+
+    A key without subjects:read is answered the same 202 whether the id names a
+    subject, one without an address, or none: the request goes on only for a
+    subject that can be mailed, and the answer shows nothing that tells them apart."""
 
     required_scopes = ("erasure",)
 
     @extend_schema_serializer(component_name="SubjectExportOutput")
     class OutputSerializer(serializers.Serializer):
         id = serializers.UUIDField()
-        export = serializers.UUIDField(help_text="the request's id")
         status = serializers.CharField()
-        requested_at = serializers.DateTimeField()
+        export = serializers.UUIDField(required=False,
+                                       help_text="the request's id; only with subjects:read")
+        requested_at = serializers.DateTimeField(required=False,
+                                                 help_text="only with subjects:read")
 
     @extend_schema(operation_id="subjects_export",
                    summary="Access request: email the subject a download of their data",
+                   description="A key holding subjects:read is told of an unknown id (404) "
+                               "and of a subject without an email (400); any other key gets "
+                               "the same 202 for every id.",
                    request=None,
                    responses={202: OutputSerializer, **error_responses(404)})
     def post(self, request, subject_id):
+        if not can_read(request):
+            return self._accept_blind(request, subject_id)
         subject = subject_or_404(subject_id)
         refuse_erased(subject)  # 410, before "no email": an erased subject has none
         if not subject.email:
@@ -248,6 +284,18 @@ class SubjectExportApi(BaseApi):
         return Response(self.OutputSerializer({
             "id": subject.public_id, "export": export.key, "status": export.status,
             "requested_at": export.requested_at}).data, status=status.HTTP_202_ACCEPTED)
+
+    def _accept_blind(self, request, subject_id):
+        try:
+            public_id = uuid.UUID(subject_id)
+        except ValueError:  # not an id at all: that tells nothing about anyone
+            raise NotFound("no such subject") from None
+        subject = subject_by_public_id(public_id)
+        # An erased subject too gets the same answer, and nothing is sent.
+        if subject is not None and subject.email and subject.erased_at is None:
+            exports.export_request(subject=subject, source=Source.API, actor=request.auth)
+        return Response(self.OutputSerializer({"id": public_id, "status": "pending"}).data,
+                        status=status.HTTP_202_ACCEPTED)
 
 
 class SubjectReceiptsApi(BaseApi):

@@ -17,7 +17,6 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core import signing
-from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.template.loader import render_to_string
@@ -29,6 +28,7 @@ import audit
 from anonymizer import catalog, external
 from common.crypto import fernet
 from common.tasks import task_send_on_commit
+from preferences.email import DOWNLOAD, mail_allowed, mail_send
 from preferences.erased import SubjectErased, is_erased, refuse_erased
 from preferences.models import DataExport, Subject
 from preferences.privacy.readable import readable
@@ -145,6 +145,12 @@ def export_build(*, export_id: int) -> str:
     subject = export.subject
     if subject.erased_at is not None:
         return "skipped"  # erased meanwhile: its rows go with the erasure
+    if subject.email and not mail_allowed(subject.email, kind=DOWNLOAD):
+        # nowhere it may go (a complaint, a bounce): nothing is built, nothing sent
+        DataExport.objects.filter(pk=export.pk).update(status=DataExport.Status.FAILED)
+        audit.record(actor=audit.SYSTEM, action="export.refused", target=subject,
+                     details={"export": str(export.key), "why": "suppressed"})
+        return "refused"
     language = subject.locale if subject.locale in dict(settings.LANGUAGES) else "en"
     blob = fernet().encrypt(_zip(export_assemble(subject), language))
     name = f"{export.key.hex}.zip.enc"
@@ -178,7 +184,7 @@ def _send_link(export: DataExport, language: str) -> None:
             "url": export_url(export),
             "hours": settings.HUSH_EXPORT_LINK_MAX_AGE // 3600})
         title = render_to_string("preferences/email/export_link_subject.txt").strip()
-    send_mail(title, body, None, [export.subject.email])
+    mail_send(to=export.subject.email, title=title, body=body, kind=DOWNLOAD)
 
 
 # --- downloading and expiry ------------------------------------------------------------

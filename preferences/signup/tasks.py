@@ -1,7 +1,14 @@
 """Thin tasks of double opt-in: send the confirmation mail, purge what was never confirmed."""
 
+from common.crypto import decrypt
 from common.tasks import pinned_task
 from preferences.signup import services
+
+
+@pinned_task("preferences.signup_receive", ignore_result=True)
+def signup_receive(*, sealed_email: str, topics: list[str], locale: str | None = None):
+    """The address travels encrypted with the field keys (the broker never sees it)."""
+    services.signup_receive(email=decrypt(sealed_email), topics=topics, locale=locale)
 
 
 @pinned_task("preferences.confirmation_send", formerly=("preferences.tasks.send_confirmation",),

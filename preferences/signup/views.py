@@ -3,14 +3,13 @@
 from django.conf import settings
 from django.shortcuts import render
 from django.utils import translation
-from django.utils.translation import gettext as _
 from django_ratelimit.core import is_ratelimited
 
-import audit
-from preferences import selectors, services
+from common.crypto import email_digest, encrypt
+from common.tasks import task_send
+from preferences import selectors
 from preferences.email import preferences_url
 from preferences.erased import SubjectErased
-from preferences.models import Source
 from preferences.signup import services as signup_services
 from preferences.signup.forms import SignupForm
 from preferences.tokens import BadToken, read_confirmation_token
@@ -19,26 +18,25 @@ from preferences.views import erased_page, invalid_link, use_locale
 
 def signup(request):
     """The public sign-up form: an untrusted source, so double opt-in. Answers the
-    same whether or not the address is known."""
+    same, and as fast, whether or not the address is known: everything that depends
+    on the address happens in a task (`signup_receive`), as `/p/` does."""
     form = SignupForm(request.POST or None)
     if request.method != "POST":
         return render(request, "preferences/signup.html", {"form": form})
     if not form.is_valid():
         return render(request, "preferences/signup.html", {"form": form}, status=400)
-    if is_ratelimited(request, group="signup-client", key="ip",
-                      rate=settings.HUSH_SIGNUP_RATE_PER_CLIENT, increment=True):
+    email = form.cleaned_data["email"]
+    per_client = is_ratelimited(request, group="signup-client", key="ip",
+                                rate=settings.HUSH_SIGNUP_RATE_PER_CLIENT, increment=True)
+    per_address = is_ratelimited(request, group="signup-address",
+                                 key=lambda group, req: email_digest(email),
+                                 rate=settings.HUSH_SIGNUP_RATE_PER_ADDRESS, increment=True)
+    if per_client or per_address:
         return render(request, "preferences/link_rate_limited.html", status=429)
     language = translation.get_language()
-    try:
-        services.subject_upsert(
-            actor=audit.SYSTEM, source=Source.SIGNUP,
-            email=form.cleaned_data["email"],
-            locale=language if language in dict(settings.LANGUAGES) else None,
-            subscriptions={slug: True for slug in form.cleaned_data["topics"]},
-            double_opt_in=True)
-    except (ValueError, services.NotFound):  # an address invalid once normalised; a topic gone
-        form.add_error("email", _("Enter a valid email address."))
-        return render(request, "preferences/signup.html", {"form": form}, status=400)
+    task_send("preferences.signup_receive", sealed_email=encrypt(email),
+              topics=list(form.cleaned_data["topics"]),
+              locale=language if language in dict(settings.LANGUAGES) else None)
     return render(request, "preferences/signup_sent.html")
 
 

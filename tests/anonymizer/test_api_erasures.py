@@ -85,8 +85,9 @@ def test_a_body_that_is_not_an_object_is_a_400(api, alice):
              "parse_error")
 
 
-def test_an_unknown_subject_id_is_a_404(api, alice):
-    error_of(post(api("erasure"), {"subject": str(uuid.uuid4())}), 404, "not_found")
+def test_an_unknown_subject_id_is_a_404_for_a_key_that_may_read_subjects(api, alice):
+    error_of(post(api("erasure", "subjects:read"), {"subject": str(uuid.uuid4())}), 404,
+             "not_found")
     assert not ErasureRequest.objects.exists()
 
 

@@ -8,6 +8,7 @@ from django.db import transaction
 
 import audit
 from preferences.models import Destination, EventType, Topic
+from preferences.propagation.safe_urls import UnsafeDestination, url_check
 from preferences.propagation.selectors import destination_health
 from preferences.propagation.transport import CONNECTORS
 
@@ -86,6 +87,10 @@ class Command(BaseCommand):
                 URLValidator(schemes=["http", "https"])(webhook)
             except Exception:
                 raise CommandError("--webhook needs an http(s) URL") from None
+            try:
+                url_check(webhook)
+            except UnsafeDestination as exc:
+                raise CommandError(f"--webhook refused: {exc}") from None
             secret = secrets.token_urlsafe(32)
         destination = Destination.objects.create(
             name=name, kind=provider or ("webhook" if webhook else "callable"),

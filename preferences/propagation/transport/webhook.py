@@ -8,13 +8,19 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 from preferences.propagation import webhooks
+from preferences.propagation.safe_urls import (
+    UnsafeDestination,
+    VettedHTTPConnection,
+    VettedHTTPSConnection,
+)
 from preferences.propagation.transport.outcome import Outcome, classify
 
 
 class WebhookSender:
     """HTTP POST of the JSON body, signed. Each worker process keeps one
     keep-alive connection per receiver (http.client: a delivery is the worker's
-    hot path, and a full HTTP library cost more CPU than the rest of it)."""
+    hot path, and a full HTTP library cost more CPU than the rest of it), opened
+    only to an address `safe_urls` lets through."""
 
     def __init__(self):
         self._local = threading.local()  # a connection is never shared between threads
@@ -45,6 +51,10 @@ class WebhookSender:
             except TimeoutError:
                 self._drop(url)
                 return Outcome(ok=False, retryable=True, error="timeout")
+            except UnsafeDestination as exc:  # checked at every connection: never sent
+                self._drop(url)
+                return Outcome(ok=False, retryable=False,
+                               error=f"refused: the host resolves to {exc.why}")
             except (OSError, http.client.HTTPException) as exc:
                 self._drop(url)
                 stale = isinstance(exc, http.client.RemoteDisconnected | BrokenPipeError
@@ -65,8 +75,7 @@ class WebhookSender:
         key = self._key(url)
         conn = self.connections.get(key)
         if conn is None:
-            kind = (http.client.HTTPSConnection if url.scheme == "https"
-                    else http.client.HTTPConnection)
+            kind = VettedHTTPSConnection if url.scheme == "https" else VettedHTTPConnection
             conn = kind(url.hostname, url.port, timeout=settings.HUSH_DELIVERY_CONNECT_TIMEOUT)
             conn.connect()
             conn.sock.settimeout(settings.HUSH_DELIVERY_READ_TIMEOUT)

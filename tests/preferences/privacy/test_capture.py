@@ -34,7 +34,9 @@ def turn(subject, purpose, granted):
 
 @pytest.fixture
 def ingest(api):
-    return api("events:ingest")
+    """A key that may also read subjects, so it is told why (tests/common/test_enumeration.py
+    has the keys that may not)."""
+    return api("events:ingest", "subjects:read")
 
 
 def test_it_keeps_an_opted_in_subjects_event_scrubbed(ingest, alice, purposes):
@@ -137,7 +139,7 @@ def test_it_keeps_only_a_counter_per_purpose_and_reason(ingest, alice, bob, purp
 
 def test_scrub_decides_events_that_name_a_subject_and_leaves_others_as_before(api, alice,
                                                                               purposes):
-    client = api("scrub")
+    client = api("scrub", "subjects:read")
     plain = post(client, SCRUB, ["mail bob@example.org"])
     assert set(plain) == {"events"}
     body = post(client, SCRUB, [event({"email": "alice@example.com"}), "mail bob@example.org"])
@@ -168,7 +170,7 @@ def test_a_committed_change_is_enforced_across_requests(api, newsletter, offers)
     analytics = Purpose.objects.create(slug="analytics", name="Analytics",
                                        description="We count page views.")
     dave = _subject("dave@example.net", "dave-4", [newsletter], country="FR")
-    client = api("events:ingest")
+    client = api("events:ingest", "subjects:read")
     ref = {"external_id": "dave-4"}
     assert outcomes(post(client, EVENTS, [event(ref)])) == [("dropped", "not_opted_in")]
     assert outcomes(post(client, EVENTS, [event(ref)])) == [("dropped", "not_opted_in")]
