@@ -53,7 +53,15 @@ if len(_audit_signing_keys) > 1:
                                "halves go in HUSH_AUDIT_VERIFY_KEYS)")
 HUSH_AUDIT_SIGNING_KEY = _audit_signing_keys[0] if _audit_signing_keys else ""
 HUSH_AUDIT_VERIFY_KEYS = env_ed25519_keys("HUSH_AUDIT_VERIFY_KEYS", private=False)
-HUSH_PREPARE_ONE_CLICK = env_bool("HUSH_PREPARE_ONE_CLICK", True)
+# Behind PgBouncer in transaction mode: no server-side cursors, no prepared statements.
+HUSH_BEHIND_TRANSACTION_POOLER = env_bool("HUSH_BEHIND_TRANSACTION_POOLER", False)
+HUSH_PREPARE_ONE_CLICK = env_bool("HUSH_PREPARE_ONE_CLICK", not HUSH_BEHIND_TRANSACTION_POOLER)
+# One-click opt-outs accepted while the database is down wait here, on the web host.
+HUSH_ONE_CLICK_JOURNAL = (env_str("HUSH_ONE_CLICK_JOURNAL")
+                          or str(BASE_DIR / "var" / "one-click-journal"))
+HUSH_ONE_CLICK_REPLAY_INTERVAL = env_int("HUSH_ONE_CLICK_REPLAY_INTERVAL", 5, minimum=1)
+# The web processes replay the journal themselves once the database answers again.
+HUSH_ONE_CLICK_REPLAY_IN_WEB = env_bool("HUSH_ONE_CLICK_REPLAY_IN_WEB", True)
 # Double opt-in: how long a confirmation link works; unconfirmed sign-ups are deleted after.
 HUSH_DOI_EXPIRY = env_int("HUSH_DOI_EXPIRY", 7 * 24 * 3600, minimum=60)
 HUSH_DOI_PURGE_INTERVAL = env_int("HUSH_DOI_PURGE_INTERVAL", 3600, minimum=5)
@@ -197,6 +205,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A lost database connection: retry once before any write, else 503 + Retry-After.
+    "common.db.LostConnectionMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -256,6 +266,8 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if HUSH_BEHIND_TRANSACTION_POOLER:  # a cursor's portal would not outlive its transaction
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # A shared cache (Redis) is what makes rate limits hold across processes.
@@ -389,6 +401,8 @@ CELERY_BEAT_SCHEDULE = {
                                "schedule": float(HUSH_RIGHTS_EXPIRE_INTERVAL)},
     "retention-purge": {"task": "anonymizer.retention_run",
                         "schedule": float(HUSH_RETENTION_INTERVAL)},
+    "replay-one-click-journal": {"task": "preferences.one_click_journal_replay",
+                                 "schedule": float(HUSH_ONE_CLICK_REPLAY_INTERVAL)},
     "sweep-inbound": {"task": "preferences.inbound_events_sweep",
                       "schedule": HUSH_INBOUND_SWEEP_INTERVAL},
     "sweep-imports": {"task": "preferences.imports_sweep",

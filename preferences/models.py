@@ -854,3 +854,23 @@ class DigestSuppression(models.Model):
 
     def __str__(self):
         return f"{self.keyed_digest[:12]}… ({self.reason})"
+
+
+class JournaledOptOut(models.Model):
+    """A one-click opt-out that waited in a web host's journal while the database was
+    down (`preferences/one_click/journal.py`), applied once: replaying its entry again
+    finds its key here and changes nothing. What it did is kept, nothing personal."""
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied"
+        UNCHANGED = "unchanged", "unchanged (already unsubscribed)"
+        SUPERSEDED = "superseded", "superseded (a later choice stands)"
+        UNKNOWN = "unknown", "unknown subject or topic"
+
+    key = models.UUIDField(unique=True)
+    accepted_at = models.DateTimeField()
+    applied_at = models.DateTimeField(auto_now_add=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+
+    def __str__(self):
+        return f"journaled opt-out {self.key} ({self.outcome})"

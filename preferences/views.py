@@ -2,11 +2,13 @@
 page that emails a fresh link. (Sign-up is in `signup/`, the download in `privacy/`.)"""
 
 import json
+import logging
 from functools import lru_cache
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import DatabaseError
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -18,12 +20,16 @@ from django_ratelimit.core import is_ratelimited
 
 from anonymizer.models import ErasureRequest
 from common.crypto import email_digest
+from common.db import RETRY_AFTER_S, connection_lost, discard_connection, retry_if_connection_lost
 from common.tasks import task_send
 from preferences import selectors, services
 from preferences.email import preferences_url
 from preferences.erased import SubjectErased, is_erased
 from preferences.forms import REASON_CHOICES, CenterActionForm, LinkRequestForm
 from preferences.models import DataExport, Feedback, Purpose, RightsRequest, Source, Topic
+from preferences.one_click import journal
+from preferences.one_click import services as one_click_services
+from preferences.one_click.topics import topic_name
 from preferences.privacy import receipts
 from preferences.privacy import selectors as privacy_selectors
 from preferences.privacy import services as privacy_services
@@ -37,6 +43,7 @@ from preferences.tokens import (
 )
 
 ONE_CLICK_FIELDS = {"List-Unsubscribe", "reason", "comment"}
+log = logging.getLogger(__name__)
 
 
 def use_locale(subject) -> None:
@@ -66,19 +73,14 @@ def one_click(request, token):
         return invalid_link(request)
 
     if request.method == "GET":
-        subject = selectors.subject_by_public_id(claim.subject_id)
-        topic = Topic.objects.filter(slug=claim.topic_slug).first()
-        if subject is None or topic is None:
+        # No database: the signed token says who and which topic, and mail scanners
+        # fetch every link of every message. The page always offers the button
+        # (POSTing twice equals once) and speaks the browser's language.
+        name = topic_name(claim.topic_slug)
+        if name is None:
             return invalid_link(request)
-        if subject.erased_at is not None:
-            return erased_page(request)
-        use_locale(subject)
-        sub = selectors.subject_subscriptions(subject).get(topic.slug)
-        done = sub is not None and sub.status == sub.Status.UNSUBSCRIBED
-        return render(request, "preferences/one_click.html", {
-            "topic": topic, "done": done, "preferences_url": preferences_url(subject),
-            "reasons": REASON_CHOICES,
-        })
+        page = _one_click_page(translation.get_language(), name)
+        return HttpResponse(page.replace(_URL_SLOT, escape(preferences_url(_Named(claim)))))
 
     reason = request.POST.get("reason", "")
     comment = request.POST.get("comment", "").strip()
@@ -89,13 +91,25 @@ def one_click(request, token):
             or (reason and reason not in Feedback.Reason.values)
             or len(comment) > Feedback.COMMENT_MAX_LENGTH):
         return render(request, "preferences/one_click_bad_request.html", status=400)
+    if journal.has_entries():
+        # Opt-outs accepted during an outage are still waiting: join the end of the
+        # line, so each subject's opt-outs are applied in the order they came.
+        return _journaled(claim)
     try:
-        sub, _ = services.subscription_unsubscribe_by_token(subject_id=claim.subject_id,
-                                                            topic_slug=claim.topic_slug)
+        # Safe to run twice (POSTing twice equals once), so a connection that died
+        # under it is replaced and the opt-out sent again, never answered 500.
+        sub, _ = retry_if_connection_lost(services.subscription_unsubscribe_by_token,
+                                          subject_id=claim.subject_id,
+                                          topic_slug=claim.topic_slug)
     except services.NotFound:
         return invalid_link(request)
     except SubjectErased:
         return erased_page(request)
+    except DatabaseError as exc:
+        if not connection_lost(exc):
+            raise
+        discard_connection()
+        return _journaled(claim)  # the token alone proves who and which topic
     subject, topic = sub.subject, sub.topic
     if reason:
         services.feedback_record(subscription=sub, reason=reason, comment=comment)
@@ -105,6 +119,41 @@ def one_click(request, token):
 
 
 _URL_SLOT = "hush-preferences-url-slot"
+
+
+class _Named:
+    """The subject a token names, as far as its links need (a model instance costs
+    more to make than the rest of the page)."""
+
+    __slots__ = ("public_id",)
+
+    def __init__(self, claim):
+        self.public_id = claim.subject_id
+
+
+def _journaled(claim) -> HttpResponse:
+    """Keep the opt-out in the host's journal (fsynced) and answer as usual; it is
+    applied, audited and propagated once the database answers again."""
+    try:
+        journal.append(subject_id=claim.subject_id, topic_slug=claim.topic_slug)
+    except OSError:
+        log.exception("one-click journal: could not write the opt-out")
+        return HttpResponse(_("Please try again in a minute."), status=503,
+                            headers={"Retry-After": str(RETRY_AFTER_S)},
+                            content_type="text/plain; charset=utf-8")
+    one_click_services.journal_replay_in_background()
+    page = _one_click_answer(translation.get_language(),
+                             topic_name(claim.topic_slug) or claim.topic_slug, False)
+    return HttpResponse(page.replace(_URL_SLOT, escape(preferences_url(_Named(claim)))))
+
+
+@lru_cache(maxsize=512)
+def _one_click_page(language: str, topic_name: str) -> str:
+    """The page GET shows, rendered once per language and topic (only the
+    preference link differs by subject)."""
+    return render_to_string("preferences/one_click.html", {
+        "topic": {"name": topic_name}, "done": False, "preferences_url": _URL_SLOT,
+    })
 
 
 @lru_cache(maxsize=512)

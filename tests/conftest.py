@@ -69,6 +69,19 @@ def _eager_tasks_in_process(settings):
 
 
 @pytest.fixture(autouse=True)
+def _own_one_click_journal(settings, tmp_path):
+    """Each test its own opt-out journal folder (never the work tree's), replayed by
+    the test itself (a web process's replay thread would not see the test's rows),
+    and its own topic names on the one-click pages."""
+    # Imported here: this module is loaded before Django has loaded the apps.
+    from preferences.one_click import topics
+
+    settings.HUSH_ONE_CLICK_JOURNAL = str(tmp_path / "one-click-journal")
+    settings.HUSH_ONE_CLICK_REPLAY_IN_WEB = False
+    topics.forget()  # the one-click pages' topic names, read from this test's rows
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     from django.core.cache import cache
 

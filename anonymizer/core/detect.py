@@ -26,6 +26,7 @@ import re
 
 from ahocorasick_rs import AhoCorasick
 
+from . import letters, names
 from . import validators as v
 from .findings import (
     CREDIT_CARD,
@@ -251,29 +252,7 @@ _DOB = re.compile(
 )
 
 # --- PERSON (by context in free text) --------------------------------------
-def _letter_class(test) -> str:
-    """A regex class of every BMP letter `test` accepts ("Ł", "Č", "đ", "ё", "ά"): `re`
-    has no \\p{Lu}, and a Latin-1 class cut "Kozłowski" to "Koz"."""
-    ranges, start, last = [], None, None
-    for code in range(0x41, 0x10000):
-        if test(chr(code)):
-            if start is None:
-                start = code
-            last = code
-        elif start is not None:
-            ranges.append(re.escape(chr(start)) + ("-" + re.escape(chr(last)) if last > start
-                                                    else ""))
-            start = None
-    return "".join(ranges)
-
-
-_UPPER = _letter_class(lambda ch: ch.isupper() or ch.istitle())
-_LOWER = _letter_class(lambda ch: ch.islower())
-# "Ann", "O'Neil", "Mary-Jane", "McDonald" (\u2019 is the typographic apostrophe).
-_NAME_WORD = (
-    rf"[{_UPPER}][{_LOWER}]*(?:['\u2019\-][{_UPPER}{_LOWER}][{_LOWER}]+|[{_UPPER}][{_LOWER}]+)?"
-    rf"[{_LOWER}]"
-)
+_UPPER, _LOWER, _NAME_WORD = letters.UPPER, letters.LOWER, letters.NAME_WORD
 # a middle initial with or without its point: "Ruth R Montez", "John F. Kennedy"
 _NAME = rf"{_NAME_WORD}(?:[ \t]+(?:[{_UPPER}]\.?[ \t]+)?{_NAME_WORD}){{0,2}}"
 # Cue word -> a word the rule may need before it ("my name is", "I'm called").
@@ -401,6 +380,8 @@ def spans(text: str, *, regions: tuple[str, ...] | None = None) -> list[Span]:
     for index, start, _ in cues:
         for rule_at, spec in _CUE_RULES[index]:
             rule_at(text, low, start, spec, add)
+    if not text.islower():  # some capital letter: names without a cue word
+        names.find(text, add)
     if "://" in text and "@" in text:
         for m in _URL_PASSWORD.finditer(text):
             s = m.start("bare")

@@ -109,6 +109,27 @@ def test_verify_audit_says_when_nothing_anchors_the_chain(db, settings, capsys):
     assert code == 0 and "no signed checkpoints" in said
 
 
+def test_verify_audit_says_when_no_checkpoint_was_found(db, anchored, capsys):
+    anchored.mkdir()
+    code, said = _verify(capsys)
+    assert code == 0 and "no checkpoint found in" in said
+
+
+def test_a_sealing_whose_checkpoint_cannot_be_written_fails_and_verify_says_so(
+        db, anchored, settings, tmp_path, capsys):
+    record_some(2)
+    chain_seal()
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    settings.HUSH_AUDIT_CHECKPOINT_DIR = str(blocked)
+    record_some(3)
+    with pytest.raises(OSError):
+        chain_seal()
+    settings.HUSH_AUDIT_CHECKPOINT_DIR = str(anchored)
+    code, said = _verify(capsys)
+    assert code == 0 and "the latest at event 2 (3 sealed after it)" in said
+
+
 def test_a_verifier_holding_only_the_public_key_verifies(db, anchored, settings, signing_key,
                                                          capsys):
     record_some(3)

@@ -70,13 +70,32 @@ def test_the_runtime_role_is_refused_by_postgresql(runtime_role, statement, refu
     assert chain_verify().ok
 
 
-def test_the_runtime_role_cannot_restamp_a_sealed_event(runtime_role):
-    """The columns it may update are the sealer's, and the trigger lets it stamp only an
+@pytest.mark.parametrize("lift", [
+    "",
+    # django-pgtrigger's triggers step aside for this session setting, which any role may
+    # set; the plain trigger of 0009 does not.
+    "SELECT set_config('pgtrigger.ignore', '{pgtrigger_audit_event_no_update_d546f}', true);",
+])
+def test_the_runtime_role_cannot_restamp_a_sealed_event(runtime_role, lift):
+    """The columns it may update are the sealer's, and the triggers let it stamp only an
     unsealed row."""
     _sealed()
-    said = _as(runtime_role, "UPDATE audit_auditevent SET hash = repeat('a', 64) WHERE seq = 2")
+    said = _as(runtime_role,
+               f"{lift} UPDATE audit_auditevent SET hash = repeat('a', 64) WHERE seq = 2")
     assert said is not None and "append-only" in said
     assert chain_verify().ok
+
+
+def test_a_lifted_pgtrigger_alone_would_let_the_runtime_role_restamp(runtime_role):
+    """Why 0009 exists: with its trigger off, the setting lifts the remaining one."""
+    _sealed()
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_event_final_update")
+    said = _as(runtime_role, "SELECT set_config('pgtrigger.ignore', "
+                             "'{pgtrigger_audit_event_no_update_d546f}', true); "
+                             "UPDATE audit_auditevent SET hash = repeat('a', 64) WHERE seq = 2")
+    assert said is None
+    assert not chain_verify().ok
 
 
 def test_the_runtime_role_appends_and_seals(runtime_role):

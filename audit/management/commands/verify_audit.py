@@ -51,6 +51,9 @@ def _anchor(report) -> str:
     if report.anchored_seq is None:
         return ("no signed checkpoints (HUSH_AUDIT_CHECKPOINT_DIR unset): the chain is only "
                 "as safe as the database")
+    if report.checkpoints == 0:
+        return (f"no checkpoint found in {settings.HUSH_AUDIT_CHECKPOINT_DIR}: nothing outside "
+                "the database anchors the chain yet")
     behind = report.checked - report.anchored_seq
     return (f"{report.checkpoints} signed checkpoints, the latest at event {report.anchored_seq}"
             + (f" ({behind} sealed after it)" if behind else ""))

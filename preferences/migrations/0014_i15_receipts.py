@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('preferences', '0012_i15_rights_requests'),
+        ('preferences', '0013_i15_rights_requests'),
     ]
 
     operations = [

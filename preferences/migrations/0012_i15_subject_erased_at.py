@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('preferences', '0010_i17_connectors'),
+        ('preferences', '0011_i13_one_click_journal'),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('preferences', '0011_i15_subject_erased_at'),
+        ('preferences', '0012_i15_subject_erased_at'),
     ]
 
     operations = [
