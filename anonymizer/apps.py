@@ -15,6 +15,10 @@ class AnonymizerConfig(AppConfig):
         from anonymizer import tasks  # noqa: F401
         from anonymizer.catalog_file import catalog_file_load
 
+        # The recognizer registry reads HUSH_RECOGNIZERS_FILE on import: a bad file stops
+        # the start here, with an error naming its line.
+        from anonymizer.core import recognizers  # noqa: F401
+
         autodiscover_modules("pii")
         if settings.HUSH_PII_CATALOG_FILE:
             catalog_file_load(settings.HUSH_PII_CATALOG_FILE,

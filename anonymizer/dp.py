@@ -59,7 +59,12 @@ COUNTRIES = [
 
 
 class BudgetExhausted(Exception):
-    """The period's privacy budget cannot pay for another release."""
+    """The period's privacy budget cannot pay for another release. Carries the figures
+    (`budget`, `cost`) so a page can say it in the reader's language."""
+
+    def __init__(self, message: str, *, budget: "Budget | None" = None, cost: float = 0.0):
+        super().__init__(message)
+        self.budget, self.cost = budget, cost
 
 
 @dataclass(frozen=True)
@@ -238,7 +243,8 @@ def release_make(*, actor, now: datetime | None = None) -> PrivacyRelease:
         if current.spent + epsilon > current.total * (1 + 1e-9):
             raise BudgetExhausted(
                 f"this period's budget (epsilon {current.total}) has {current.remaining} left; "
-                f"a release costs {epsilon}. It renews on {current.period_end:%Y-%m-%d}.")
+                f"a release costs {epsilon}. It renews on {current.period_end:%Y-%m-%d}.",
+                budget=current, cost=epsilon)
         last_id = Feedback.objects.order_by("-id").values_list("id", flat=True).first() or 0
         labels = categories(window_start=window_start, weeks=weeks)
         counts = true_counts(window_start=window_start, window_end=window_end, last_id=last_id)

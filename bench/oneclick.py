@@ -76,6 +76,7 @@ def measure(base: str, kind: str, tokens, opts: dict, max_wait: float) -> dict:
     before = counts()
     with harness.CpuMeter() as cpu:
         result = wrk(base, tokens=tokens, method=KINDS[kind][1], **opts)
+    time.sleep(1)  # requests still queued when wrk stopped finish (and count) in this run
     after = counts()
     done = max(1, result["requests"])
     result.update(kind=kind, load_before=quiet, cpu_cores=cpu.cores,

@@ -2,8 +2,9 @@
 
 `/u/<token>/` (one-click, the busiest path by far: mail clients POST it, mail
 scanners GET it) goes through the same middleware minus what it never uses: no
-session, user, second factor, messages, CSRF check (the view is exempt: RFC 8058) or
-static files. Every other middleware (security headers, framing, language, whatever
+session, user, second factor, messages, CSRF check (the view is exempt: RFC 8058),
+static files or lost-connection retry (the view does its own), and a lighter
+LocaleMiddleware. Every other middleware (security headers, framing, language, whatever
 is added later) stays, in order. Everything else gets the whole stack."""
 
 import os
@@ -24,17 +25,26 @@ NOT_FOR_ONE_CLICK = frozenset({
     "audit.console.middleware.current_actor",
     "django.contrib.messages.middleware.MessageMiddleware",
     "axes.middleware.AxesMiddleware",
+    # The view meets a lost or missing database itself (retry, then the journal).
+    "common.db.LostConnectionMiddleware",
 })
+# Same job, less work: see preferences/one_click/middleware.py.
+INSTEAD_FOR_ONE_CLICK = {
+    "django.middleware.locale.LocaleMiddleware":
+        "preferences.one_click.middleware.OneClickLocaleMiddleware",
+}
 
 
 class OneClickHandler(WSGIHandler):
-    """A handler whose middleware chain is MIDDLEWARE without NOT_FOR_ONE_CLICK."""
+    """A handler whose middleware chain is MIDDLEWARE without NOT_FOR_ONE_CLICK, with
+    INSTEAD_FOR_ONE_CLICK's replacements."""
 
     def load_middleware(self, is_async=False):
         full = settings.MIDDLEWARE
         # Django builds the chain from settings.MIDDLEWARE: give it the short list
         # while it does (once, at start-up, before any request).
-        settings.MIDDLEWARE = [m for m in full if m not in NOT_FOR_ONE_CLICK]
+        settings.MIDDLEWARE = [INSTEAD_FOR_ONE_CLICK.get(m, m) for m in full
+                               if m not in NOT_FOR_ONE_CLICK]
         try:
             super().load_middleware(is_async)
         finally:

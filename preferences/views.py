@@ -29,6 +29,7 @@ from preferences.forms import REASON_CHOICES, CenterActionForm, LinkRequestForm
 from preferences.models import DataExport, Feedback, Purpose, RightsRequest, Source, Topic
 from preferences.one_click import journal
 from preferences.one_click import services as one_click_services
+from preferences.one_click.erased import subject_erased
 from preferences.one_click.topics import topic_name
 from preferences.privacy import receipts
 from preferences.privacy import selectors as privacy_selectors
@@ -79,6 +80,8 @@ def one_click(request, token):
         name = topic_name(claim.topic_slug)
         if name is None:
             return invalid_link(request)
+        if subject_erased(claim.subject_id):
+            return erased_page(request)
         page = _one_click_page(translation.get_language(), name)
         return HttpResponse(page.replace(_URL_SLOT, escape(preferences_url(_Named(claim)))))
 

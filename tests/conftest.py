@@ -74,11 +74,12 @@ def _own_one_click_journal(settings, tmp_path):
     the test itself (a web process's replay thread would not see the test's rows),
     and its own topic names on the one-click pages."""
     # Imported here: this module is loaded before Django has loaded the apps.
-    from preferences.one_click import topics
+    from preferences.one_click import erased, topics
 
     settings.HUSH_ONE_CLICK_JOURNAL = str(tmp_path / "one-click-journal")
     settings.HUSH_ONE_CLICK_REPLAY_IN_WEB = False
     topics.forget()  # the one-click pages' topic names, read from this test's rows
+    erased.forget()  # and which of this test's subjects are erased
 
 
 @pytest.fixture(autouse=True)

@@ -42,7 +42,7 @@ from .findings import (
     US_SSN,
     Finding,
 )
-from .recognizers import RECOGNIZERS, Recognizer
+from .recognizers import ALLOW, RECOGNIZERS, Recognizer
 
 # Ties between overlapping findings of the same length go to the most specific kind.
 _PRIORITY = {
@@ -116,7 +116,8 @@ _EXTENSION = re.compile(r"(?i)[ \t]?(?:x|ext\.?|extension)[ \t]?\d{1,6}(?![\w])"
 _CN_MOBILE = re.compile(r"1[3-9]\d(?:[ \-]?\d{4}){2}")
 # A key or cue word just before a number that says it is one ("sms sent to", "phone":).
 _PHONE_CUE = re.compile(
-    r"(?i)(?:phone|tel|mobil|cell|sms|call|fax|whats\s?app|handy|portable|m[oó]vil|contact)"
+    r"(?i)(?:phone|t[eé]l|mobil|cell|sms|call|fax|whats\s?app|handy|portable|m[oó]vil|contact|"
+    r"reach|ring|dial|number|nummer|num[eé]ro|rufen|appel)"
     r"[\w\\\"']*(?:\W{1,4}[a-z]{1,5}){0,3}\W{0,4}$")
 _GPS = re.compile(r"([-+]?\d{1,2}\.\d{3,})\s?,\s?([-+]?\d{1,3}\.\d{3,})")
 _SSN = re.compile(r"(\d{3})([- ]?)(\d{2})\2(\d{4})")
@@ -388,6 +389,8 @@ def spans(text: str, *, regions: tuple[str, ...] | None = None) -> list[Span]:
             # "user:pw@host" is a password, not an email "pw@host".
             found[:] = [f for f in found if not (f[2] == EMAIL and f[0] == s)]
             add((s, m.end("bare"), SECRET, "url_password"))
+    if ALLOW and found:  # the operator's allow-list: values never reported
+        found = [f for f in found if text[f[0]:f[1]].strip().casefold() not in ALLOW]
     return _merge(found)
 
 
@@ -694,7 +697,10 @@ def _classify(text: str, s: int, e: int, cand: str, found: list,
         return True
     # (A card followed by more digits, "... 1111 123", is found by _classify_windows.)
     if v.CARD_MIN_LENGTH <= n <= 19 and (n == len(cand) or _CARD_PRINTED.fullmatch(cand)) and (
-            v.card_ok(digits)):
+            v.card_ok(digits)) and (n > 13 or n != len(cand) or _CARD_CUE.search(
+                text, max(0, s - 30), s)):
+        # (12 or 13 bare digits are a card only next to a card word: ids and EAN-13s are
+        # that long too, and a tenth of them pass Luhn)
         found.append((s, e, CREDIT_CARD, "card_luhn"))
         return True
     if ids and _national(text, s, e, cand, n, ids, found, context=False):
@@ -713,7 +719,10 @@ def _classify(text: str, s: int, e: int, cand: str, found: list,
         found.append((s, _with_extension(text, e), PHONE, "phone_cn_mobile"))
         return True
     if 7 <= n <= 15:
-        if _phone_ok(cand, digits, regions):
+        if n == len(cand) and digits[0] == "0" and not _PHONE_CUE.search(
+                text, max(0, s - 40), s):
+            pass  # bare trunk-prefixed digits ("03879009", an EAN) are a phone after a cue
+        elif _phone_ok(cand, digits, regions):
             found.append((s, _with_extension(text, e), PHONE, "phone"))
             return True
         if _possible_in_context(text, s, cand, digits):
@@ -767,6 +776,9 @@ def _national(text: str, s: int, e: int, cand: str, n: int, ids: list[Recognizer
     return False
 
 
+_CARD_CUE = re.compile(r"(?i)(?:card|maestro|cc|pan|visa|debit|credit)\W{0,4}(?:\w+\W{1,3}){0,2}$")
+
+
 def _with_extension(text: str, e: int) -> int:
     if e < len(text) and text[e] in " \txXe":
         m = _EXTENSION.match(text, e)
@@ -778,10 +790,13 @@ def _with_extension(text: str, e: int) -> int:
 def _possible_in_context(text: str, s: int, cand: str, digits: str) -> bool:
     """An international number phonenumbers calls possible (right length for its country)
     but not allocated yet, right after a phone key or cue word ("sms sent to +44 ...")."""
-    if not (cand[0] == "+" or cand.lstrip("(").startswith("+")):
+    if _PHONE_CUE.search(text, max(0, s - 40), s) is None:
         return False
-    return _PHONE_CUE.search(text, max(0, s - 40), s) is not None and (
-        _phones_module().possible_international(digits))
+    if cand[0] == "+" or cand.lstrip("(").startswith("+"):
+        return _phones_module().possible_international(digits)
+    # "phone (591)341-7776": a North American number's shape, its area code unassigned
+    d = digits[1:] if len(digits) == 11 and digits[0] == "1" else digits
+    return len(d) == 10 and d[0] not in "01" and d[3] not in "01"
 
 
 def _classify_windows(text: str, s: int, cand: str, found: list,

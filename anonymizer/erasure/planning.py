@@ -12,6 +12,7 @@ from anonymizer import catalog
 from anonymizer.erasure.requests import identifiers_of
 from anonymizer.models import ErasureRequest, ErasureStep
 from preferences.models import Destination, EventType, Subject
+from preferences.one_click import erased as one_click_erased
 from preferences.propagation.outbox import outbox_write
 
 Status = ErasureStep.Status
@@ -65,6 +66,10 @@ def erasure_plan(*, request_id: int) -> bool:
         if subject is not None:  # erasure is final from here: every write refuses them
             Subject.objects.filter(pk=subject.pk, erased_at__isnull=True).update(
                 erased_at=timezone.now())
+            # Its one-click page says "erased" at once in this process: now, and again
+            # once committed (a page read in between cached the old answer).
+            one_click_erased.forget()
+            transaction.on_commit(one_click_erased.forget)
         deliveries = {}
         if subject is not None and destinations:
             written = outbox_write(subject=subject, event_type=EventType.SUBJECT_ERASED)

@@ -6,6 +6,7 @@ the interval its noise allows."""
 from datetime import timedelta
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from anonymizer import dp
 from audit.console.access import role_required
+from audit.models import PrivacyRelease
 from preferences.models import Feedback
 
 TITLES = {"reason": gettext_lazy("Unsubscribes by reason"), "topic": gettext_lazy("by topic"),
@@ -69,6 +71,16 @@ def _comments(request):
                 .order_by("-created_at").values("created_at", "reason", "comment")[:50])
 
 
+def _ledger(budget) -> list[dict]:
+    """This period's releases as the ledger holds them: when, by whom, epsilon, delta."""
+    releases = list(PrivacyRelease.objects.filter(period_start=budget.period_start)
+                    .order_by("released_at", "id"))
+    staff = {str(u.pk): u.get_username() for u in get_user_model().objects.filter(
+        pk__in=[r.released_by for r in releases if r.released_by.isdigit()])}
+    return [{"release": r, "by": staff.get(r.released_by, _("a former staff member"))}
+            for r in releases]
+
+
 @role_required("view_analytics")
 def analytics(request):
     # Whether feedback arrived since the release is not shown: that bit is not noised.
@@ -83,8 +95,10 @@ def analytics(request):
             sections.append({"key": table, "title": TITLES[table], "heading": HEADINGS[table],
                              "rows": _with_intervals(listed, release),
                              "withheld": withheld, "chart": chart(rows)})
+    budget = dp.budget()
     return render(request, "console/analytics.html", {
-        "release": release, "sections": sections, "budget": dp.budget(),
+        "release": release, "sections": sections, "budget": budget,
+        "ledger": _ledger(budget),
         "epsilon": dp.settings.HUSH_DP_EPSILON_PER_RELEASE,
         "delta": dp.settings.HUSH_DP_DELTA,
         "can_release": request.user.has_perm("audit.release_analytics"),
@@ -98,5 +112,10 @@ def analytics_release(request):
     try:
         dp.release_make(actor=request.user)
     except dp.BudgetExhausted as refused:
-        messages.error(request, _("Release refused: %(why)s") % {"why": refused})
+        budget = refused.budget
+        messages.error(request, _(
+            "Release refused: this period's budget (ε %(total)s) has ε %(left)s left and a "
+            "release costs ε %(cost)s. It renews on %(renews)s.") % {
+                "total": budget.total, "left": budget.remaining, "cost": refused.cost,
+                "renews": f"{budget.period_end:%Y-%m-%d}"})
     return redirect("console:analytics")

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 import audit
 from audit.console.access import role_required
@@ -20,14 +21,14 @@ from preferences.suppressions import (
 
 
 class ConsentExportForm(forms.Form):
-    topic = forms.ChoiceField(required=False, label="Topic")
+    topic = forms.ChoiceField(required=False, label=_("Topic"))
     format = forms.ChoiceField(choices=[("csv", "CSV"), ("jsonl", "JSON lines")],
-                               initial="csv", required=False)
-    with_email = forms.BooleanField(required=False, label="With email addresses")
+                               initial="csv", required=False, label=_("Format"))
+    with_email = forms.BooleanField(required=False, label=_("With email addresses"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["topic"].choices = [("", "Every topic and purpose")] + [
+        self.fields["topic"].choices = [("", _("Every topic and purpose"))] + [
             (t.slug, t.name) for t in Topic.objects.order_by("name")]
 
 
@@ -58,10 +59,10 @@ def consent_export(request):
 
 
 class SuppressionForm(forms.Form):
-    address = forms.EmailField(max_length=320, label="Email address")
+    address = forms.EmailField(max_length=320, label=_("Email address"))
     reason = forms.ChoiceField(choices=[(r.value, r.label) for r in Suppression.Reason
                                         if r in LIFTABLE], initial=Suppression.Reason.MANUAL)
-    action = forms.ChoiceField(choices=[("suppress", "Suppress"), ("lift", "Lift")],
+    action = forms.ChoiceField(choices=[("suppress", _("Suppress")), ("lift", _("Lift"))],
                                widget=forms.HiddenInput, initial="suppress")
 
 
@@ -73,19 +74,19 @@ def suppressions(request):
         try:
             if action == "lift":
                 done = suppression_by_address_lift(email=address, actor=request.user)
-                messages.success(request, "Lifted." if done else "That address was not on "
-                                 "the suppression list.")
+                messages.success(request, _("Lifted.") if done else _(
+                    "That address was not on the suppression list."))
             else:
                 done = suppression_by_address_add(email=address, reason=form.cleaned_data[
                     "reason"], actor=request.user)
-                messages.success(request, "Suppressed: it will not be mailed again." if done
-                                 else "That address was already suppressed.")
+                messages.success(request, _("Suppressed: it will not be mailed again.") if done
+                                 else _("That address was already suppressed."))
         except NotLiftable:
-            messages.error(request, "Kept: an erasure, or the person's own unsubscribe from "
-                           "everything, is not lifted by staff.")
+            messages.error(request, _("Kept: an erasure, or the person's own unsubscribe from "
+                                     "everything, is not lifted by staff."))
             return redirect("console:suppressions")
         except ValueError:
-            form.add_error("address", "Not a valid email address.")
+            form.add_error("address", _("Not a valid email address."))
         else:
             return redirect("console:suppressions")
     return render(request, "console/suppressions.html", {"form": form})

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 import audit
 from anonymizer import erasure as erasures
 from anonymizer.catalog import entries, reviewed
+from anonymizer.core.recognizers import active_recognizers
 from anonymizer.erasure.selectors import OPEN, erasure_progress, erasure_report, erasures_list
 from anonymizer.models import ErasureRequest, PiiAuditRun
 from audit.console import plain
@@ -93,5 +94,5 @@ def pii_catalog(request):
     run = PiiAuditRun.objects.order_by("-started_at", "-id").first()
     return render(request, "console/pii.html", {
         "entries": sorted(entries(), key=lambda e: e.key), "reviewed": sorted(reviewed().items()),
-        "run": run,
+        "run": run, "recognizers": active_recognizers(),
     })

@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import messages
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext_lazy as _
 
 import audit
 from audit.console.access import role_required
@@ -17,15 +18,15 @@ from preferences.models import Import, Topic
 
 
 class ImportForm(forms.Form):
-    kind = forms.ChoiceField(choices=Import.Kind.choices, label="What the file holds")
-    file = forms.FileField(label="File (CSV with a header, or JSON lines)")
+    kind = forms.ChoiceField(choices=Import.Kind.choices, label=_("What the file holds"))
+    file = forms.FileField(label=_("File (CSV with a header, or JSON lines)"))
     preset = forms.ChoiceField(
-        required=False, label="Exported from",
+        required=False, label=_("Exported from"),
         choices=[("", "Hush's own columns (email, locale, country, one per topic)")]
         + [(name, name.title() if name != "sendgrid" else "SendGrid") for name in PRESETS])
-    topic = forms.ChoiceField(required=False, label="Topic the list feeds (one-list exports)")
-    map = forms.CharField(required=False, max_length=2000, label="Columns (optional)",
-                          help_text="FIELD=COLUMN pairs, e.g. email=Mail,newsletter=News")
+    topic = forms.ChoiceField(required=False, label=_("Topic the list feeds (one-list exports)"))
+    map = forms.CharField(required=False, max_length=2000, label=_("Columns (optional)"),
+                          help_text=_("FIELD=COLUMN pairs, e.g. email=Mail,newsletter=News"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -51,7 +52,7 @@ def import_list(request):
         except PlanError as exc:
             form.add_error("file", str(exc))
         else:
-            messages.success(request, "The file is being imported.")
+            messages.success(request, _("The file is being imported."))
             return redirect("console:import", key=job.key)
     return render(request, "console/imports.html", {
         "form": form, "imports": Import.objects.order_by("-created_at")[:50]})

@@ -80,6 +80,15 @@ def status_words(value: str | None) -> str:
     return str(dict(Subscription.Status.choices).get(value, value))
 
 
+DELIVERY_STATUS = {"pending": gettext_lazy("waiting"), "in_flight": gettext_lazy("being sent"),
+                   "delivered": gettext_lazy("delivered"), "failed": gettext_lazy("given up")}
+
+
+def delivery_status_words(value: str) -> str:
+    """"in_flight" is the outbox's word; a person reads "being sent"."""
+    return str(DELIVERY_STATUS.get(value, value))
+
+
 # --- a destination's state from its figures -------------------------------------------
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from django.db import DatabaseError, connection, transaction
 
 import audit
 from preferences import services
+from preferences.erased import SubjectErased
 from preferences.models import JournaledOptOut, Source, Subscription
 from preferences.one_click import journal
 
@@ -55,7 +56,7 @@ def journal_entry_apply(*, entry: journal.Entry) -> str:
                     subject_id=entry.subject_id, topic_slug=entry.topic_slug,
                     source=Source.ONE_CLICK)
                 outcome = Outcome.APPLIED if changed else Outcome.UNCHANGED
-            except services.NotFound:
+            except (services.NotFound, SubjectErased):  # an erased subject: nothing written
                 outcome = Outcome.UNKNOWN
         if outcome != record.outcome:
             record.outcome = outcome

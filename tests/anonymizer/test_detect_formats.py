@@ -73,7 +73,14 @@ def test_broadcast_and_zero_macs_name_no_device(mac):
 ])
 def test_it_finds_cards_of_every_length_their_issuer_uses(number):
     assert validators.luhn_ok(number.replace(" ", ""))
-    assert found(f"paid with {number} today") == [("CREDIT_CARD", number)]
+    assert found(f"paid by card {number} today") == [("CREDIT_CARD", number)]
+
+
+def test_twelve_bare_digits_are_a_card_only_next_to_a_card_word():
+    assert found("ref 501800000009 today") == []  # (12-digit ids are common)
+    assert found('{"ref": "4336046123448"}') == []  # a 13-digit id that passes Luhn
+    assert found("visa 4336046123448") == [("CREDIT_CARD", "4336046123448")]
+    assert found("ref 5018 0000 0009 today") == [("CREDIT_CARD", "5018 0000 0009")]
 
 
 @pytest.mark.parametrize("card_type", [

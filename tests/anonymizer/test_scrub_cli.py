@@ -93,3 +93,28 @@ def test_pseudonymise_takes_its_key_from_the_environment():
     assert first.stdout.startswith("pseu_")
     missing = run("--policy", "EMAIL=pseudonymise", stdin="ann@example.com\n")
     assert missing.returncode == 2 and "HUSH_SCRUB_KEY" in missing.stderr
+
+
+def test_workers_scrub_in_parallel_and_keep_the_lines_in_order():
+    import subprocess
+    import sys
+
+    lines = "".join(f"{i} mail user{i}@example.com or call +44 20 7946 {i % 10000:04d}\n"
+                    if i % 3 else f'{{"n": {i}, "email": "u{i}@example.org"}}\n'
+                    for i in range(3000))
+    runs = [subprocess.run([sys.executable, "-m", "anonymizer", "scrub", "--json",
+                            "--workers", str(n)], input=lines, capture_output=True, text=True,
+                           timeout=300) for n in (1, 2)]
+    assert [r.returncode for r in runs] == [0, 0], runs[1].stderr
+    assert runs[1].stdout == runs[0].stdout
+    out = runs[1].stdout.splitlines()
+    assert len(out) == 3000 and out[1].startswith("1 mail [EMAIL]") and "@" not in runs[1].stdout
+
+
+def test_workers_must_be_a_sensible_number():
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "anonymizer", "scrub", "--workers", "0"],
+                       input="", capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "--workers" in r.stderr

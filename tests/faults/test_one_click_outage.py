@@ -108,7 +108,10 @@ def test_opt_outs_accepted_while_postgres_is_down_are_applied_once_and_in_order(
                 wait_for(applied, timeout=180, every=1, what="every opt-out applied")
                 wait_for(lambda: not any(journal_dir.rglob("*.jsonl")), timeout=60,
                          what="the journal emptied")
+            # Every outbox row (those of every 200, and of the killed worker's request
+            # if it was applied after all) reaches the receiver.
             wait_for(lambda: len({r["headers"]["Hush-Delivery"] for r in receiver.received})
+                     >= _count(own_pg, "SELECT count(*) FROM preferences_delivery")
                      >= len(answered), timeout=240, every=1, what="every opt-out delivered")
         finally:
             beat.stop()

@@ -18,73 +18,9 @@ To add a national identifier, add one module under `national/` that defines
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from importlib import import_module
 
-_SEPARATORS = str.maketrans("", "", " -./")
-
-
-def compact(value: str) -> str:
-    """The value without the separators people write in it."""
-    return value.translate(_SEPARATORS).upper()
-
-
-@dataclass(frozen=True)
-class Recognizer:
-    kind: str
-    rule: str
-    validate: Callable[[str], bool]
-    # numeric clusters of these digit counts; `bare` / `written` are fullmatched on them
-    digits: tuple[int, ...] = ()
-    shapes: tuple[bytes, ...] = ()
-    # runs of at least this many ASCII letters and digits (base58 addresses), matched
-    # at the run's start
-    runs: int = 0
-    cues: tuple[str, ...] = ()
-    # the written forms that need no context word, and those that need one
-    bare: re.Pattern | None = None
-    written: re.Pattern | None = None
-    context: tuple[str, ...] = ()
-    # bare values a valid phone number in the configured regions takes first (NHS 3-3-4)
-    after_phone: bool = False
-    compact: Callable[[str], str] = compact
-    # for shapes and cues: the value's span, matched where the shape or cue starts
-    pattern: re.Pattern | None = None
-    # for cues whose values are parts of a larger token (a URL's personal parts):
-    # find(text, cue_start) -> [(start, end)]
-    find: Callable[[str, int], list[tuple[int, int]]] | None = None
-    context_re: re.Pattern | None = field(default=None, compare=False)
-
-    def __post_init__(self):
-        if self.context:
-            words = "|".join(re.escape(w) for w in sorted(self.context, key=len, reverse=True))
-            object.__setattr__(self, "context_re", re.compile(
-                rf"(?i)(?<![a-z])(?:{words})(?![a-z])"))
-
-    def in_context(self, text: str, start: int) -> bool:
-        return self.context_re is not None and self.context_re.search(
-            text, max(0, start - 48), start) is not None
-
-    def accepts(self, text: str, start: int, written: str) -> bool:
-        """Is `written` (a candidate at `start`) this kind: its form, then its check rule."""
-        bare = self.bare is not None and self.bare.fullmatch(written) is not None
-        if not bare and not (self.written is not None and self.written.fullmatch(written)
-                             and self.in_context(text, start)):
-            return False
-        try:
-            return bool(self.validate(self.compact(written)))
-        except (ValueError, TypeError, IndexError, KeyError):
-            return False
-
-
-def stdnum_check(module: str) -> Callable[[str], bool]:
-    """python-stdnum's `is_valid` for one number format: its published check rule
-    (mod 11, Luhn, Verhoeff, mod 97, ISO 7064, check letters, dates)."""
-    checker = import_module(f"stdnum.{module}").is_valid
-    return checker
-
+from .base import Recognizer, compact, stdnum_check  # noqa: F401 (the registry's API)
 
 MODULES = (
     "national.gb", "national.ca", "national.us", "national.in_", "national.es",
@@ -102,5 +38,41 @@ def load(modules: tuple[str, ...] = MODULES) -> list[Recognizer]:
     return found
 
 
-RECOGNIZERS = load()
+from .custom import from_env  # noqa: E402 (custom.py builds Recognizer objects)
+
+# The operator's file (HUSH_RECOGNIZERS_FILE): its kinds join the same pass.
+CUSTOM = from_env()
+RECOGNIZERS = load() + CUSTOM.recognizers
+ALLOW = CUSTOM.allow
 KINDS = tuple(dict.fromkeys(r.kind for r in RECOGNIZERS))
+
+
+# The kinds detect finds with its own rules (anonymizer/core/detect.py), before the registry.
+BUILT_IN = (
+    ("EMAIL", "at each @"), ("PHONE", "digit clusters, phonenumbers' metadata"),
+    ("IP_ADDRESS", "digit clusters, IPv6 colons, CIDR prefixes"),
+    ("CREDIT_CARD", "issuer prefixes and lengths, Luhn"), ("IBAN", "registry lengths, mod 97"),
+    ("US_SSN", "SSA's unissued ranges"), ("MAC_ADDRESS", "separator rhythm"),
+    ("GPS", "coordinate pairs, lat/lon keys"), ("SECRET", "key words, token prefixes"),
+    ("DATE_OF_BIRTH", "birth cue words"), ("PERSON", "cue words, name gazetteers"),
+)
+
+
+def active_recognizers() -> list[dict[str, str]]:
+    """What the console's PII catalog page lists: every kind detect reports, where it
+    comes from and how its candidates are found and checked."""
+    rows = [{"kind": kind, "source": "built-in", "how": how} for kind, how in BUILT_IN]
+    custom = {id(r) for r in CUSTOM.recognizers}
+    for r in RECOGNIZERS:
+        found_by = ", ".join(filter(None, (
+            r.digits and f"{'/'.join(map(str, r.digits))} digits",
+            r.shapes and "shape", r.runs and "long tokens",
+            r.cues and "cue " + " / ".join(r.cues[:3]))))
+        check = getattr(r.validate, "__module__", "") or ""
+        rows.append({
+            "kind": r.kind, "source": "HUSH_RECOGNIZERS_FILE" if id(r) in custom else "built-in",
+            "how": found_by + (f"; {check.removeprefix('stdnum.')}" if check.startswith("stdnum")
+                               else "") + ("; needs a context word" if r.bare is None and r.context
+                                            else ""),
+        })
+    return rows

@@ -3,7 +3,7 @@ stdnum's `bitcoin`) and Ethereum (0x and 40 hex digits)."""
 
 import re
 
-from . import Recognizer, stdnum_check
+from .base import Recognizer, stdnum_check
 
 _BASE58 = re.compile(r"[13][1-9A-HJ-NP-Za-km-z]{25,34}(?![0-9A-Za-z])")
 _BECH32 = re.compile(r"(?:bc1[02-9ac-hj-np-z]{11,71}|BC1[02-9AC-HJ-NP-Z]{11,71})(?![0-9A-Za-z])")

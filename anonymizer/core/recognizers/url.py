@@ -6,7 +6,7 @@ found by their own recognizers in the same pass."""
 import re
 from itertools import pairwise
 
-from . import Recognizer
+from .base import Recognizer
 
 _URL_TAIL = re.compile(r"[^\s\"'<>\\^`{|}\x00]*")
 _SCHEME_REVERSED = re.compile(r"[A-Za-z0-9+.\-]*[A-Za-z]")

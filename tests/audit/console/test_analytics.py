@@ -45,6 +45,9 @@ def test_a_release_spends_epsilon_once_and_reloading_spends_nothing(staff_client
     assert event.details["epsilon"] == 1.0 and event.details["scale"] == 4.0
     assert event.details["delta"] == release.delta
     assert event.details["threshold"] == release.threshold
+    ledger = page.split('id="ledger"')[1].split("</table>")[0]
+    assert (f"<td>{release.pk}</td>" in ledger and "<td>analyst</td>" in ledger
+            and f"<td>1.00</td><td>{release.delta:.1e}</td>" in ledger)
 
 
 def test_the_counts_are_near_the_truth(staff_client, feedback, settings):
@@ -63,7 +66,8 @@ def test_a_release_past_the_budget_is_refused_and_changes_nothing(staff_client, 
     client.post("/console/analytics/release/")
     client.post("/console/analytics/release/")
     response = client.post("/console/analytics/release/", follow=True)
-    assert "Release refused" in response.content.decode()
+    assert "Release refused: this period&#x27;s budget (ε 2.5) has ε 0.5 left and a release " \
+        "costs ε 1.0." in response.content.decode()
     assert PrivacyRelease.objects.count() == 2
     assert sum(PrivacyRelease.objects.values_list("epsilon", flat=True)) <= 2.5
     with pytest.raises(dp.BudgetExhausted):

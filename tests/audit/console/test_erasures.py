@@ -87,3 +87,10 @@ def test_the_overview_counts_running_erasures(officer, alice):
     ErasureRequest.objects.create(subject_public_id=alice.public_id, source="api",
                                   status="running")
     assert 'id="erasures-running">1<' in officer.get("/console/").content.decode()
+
+
+def test_the_pii_catalog_lists_the_active_recognizers(staff_client):
+    page = staff_client("auditor").get("/console/pii/").content.decode()
+    assert 'id="recognizers"' in page
+    for kind in ("EMAIL", "UK_NHS", "IT_FISCAL_CODE", "CRYPTO", "URL"):
+        assert f"<td>{kind}</td>" in page

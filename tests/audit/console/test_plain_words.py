@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import translation
 
 import audit
 from audit.console import plain
@@ -26,9 +27,11 @@ from preferences.propagation.delivery import delivery_run
     (None, "\u2013"),
 ])
 def test_it_says_durations_in_words(value, words):
-    assert plain.duration_words(value) == words
+    with translation.override("en"):
+        assert plain.duration_words(value) == words
 
 
+@translation.override("en")
 def test_it_says_rates_in_words():
     assert plain.rate_words(3, 3) == "all 3 attempts failed"
     assert plain.rate_words(0, 40) == "none failed"
@@ -86,11 +89,13 @@ def test_a_destination_failing_every_delivery_is_not_shown_healthy(officer, alic
                                                                    webhook, receiver):
     _deliveries(alice, newsletter, receiver, 400, 3)
     assert Delivery.objects.filter(status="failed").count() == 3
-    row = _state_cell(officer.get("/console/deliveries/").content.decode())
+    page = officer.get("/console/deliveries/").content.decode()
+    row = _state_cell(page)
     assert 'data-state="failing"' in row and "failing: no delivery succeeds" in row
     assert "active" not in row and "healthy" not in row
     assert "all 3 attempts failed" in row
-
+    failed = page.split('id="failed"')[1].split("</table>")[0]
+    assert "<td>given up</td>" in failed
 
 def test_a_destination_that_delivers_is_healthy_with_latency_in_words(officer, alice,
                                                                        newsletter, webhook,

@@ -5,12 +5,22 @@ from pathlib import Path
 
 import polib
 import pytest
-
-CATALOGS = [Path(__file__).resolve().parents[3] / p / "locale/fr/LC_MESSAGES/django.po"
-            for p in ("audit", "preferences")]
+from django.utils import translation
 
 
-@pytest.mark.parametrize("catalog", CATALOGS, ids=lambda p: p.parts[-5])
+@pytest.fixture(autouse=True)
+def _english_afterwards():
+    """A French request leaves French active in this thread (LocaleMiddleware does not
+    reset it); tests after this module expect the default language."""
+    yield
+    translation.activate("en")
+
+
+CATALOGS = [Path(__file__).resolve().parents[3] / p / f"locale/{lang}/LC_MESSAGES/django.po"
+            for p, lang in (("audit", "fr"), ("preferences", "fr"), ("preferences", "de"))]
+
+
+@pytest.mark.parametrize("catalog", CATALOGS, ids=lambda p: f"{p.parts[-5]}-{p.parts[-3]}")
 def test_every_message_has_a_french_translation(catalog):
     po = polib.pofile(str(catalog))
     assert len(po) > 50
@@ -32,10 +42,17 @@ def test_an_officer_reads_the_console_in_french(staff_client):
 
 
 def test_the_french_console_says_durations_in_french(settings):
-    from django.utils import translation
-
     from audit.console import plain
 
     with translation.override("fr"):
         assert plain.duration_words(149) == "2 minutes 29 secondes"
         assert plain.rate_words(3, 3) == "les 3 tentatives ont échoué"
+
+
+def test_the_error_pages_and_the_download_speak_german_too(rf):
+    """For the pages' third language: the error pages and "Download my data"."""
+    from config import errors
+
+    with translation.override("de"):
+        body = errors.server_error(rf.get("/p/x/")).content.decode()
+    assert "Bei uns ist etwas schiefgelaufen" in body

@@ -2,7 +2,7 @@
 
 import re
 
-from .. import Recognizer, stdnum_check
+from ..base import Recognizer, stdnum_check
 
 _DOTTED = re.compile(r"\d\d\.\d\d\.\d\d-\d{3}\.\d\d")
 _CONTEXT = ("rijksregisternummer", "rijksregister", "numéro national", "national number",

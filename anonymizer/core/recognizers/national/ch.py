@@ -2,12 +2,14 @@
 
 import re
 
-from .. import Recognizer, stdnum_check
+from ..base import Recognizer, stdnum_check
 
 RECOGNIZERS = [
     Recognizer(
         kind="CH_AHV", rule="ch_ahv", validate=stdnum_check("ch.ssn"), digits=(13,),
-        bare=re.compile(r"756(\.?)\d{4}\1\d{4}\1\d\d"),
+        # 13 plain digits starting 756 are also an EAN-13 (the same check digit): only the
+        # dotted form stands alone
+        bare=re.compile(r"756\.\d{4}\.\d{4}\.\d\d"), written=re.compile(r"756\d{10}"),
         context=("ahv", "avs", "sozialversicherungsnummer", "numéro avs"),
     ),
 ]

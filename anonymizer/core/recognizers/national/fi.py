@@ -2,7 +2,7 @@
 
 import re
 
-from .. import Recognizer, stdnum_check
+from ..base import Recognizer, stdnum_check
 
 _HETU = re.compile(r"\d{6}[-+A-FU-Y]\d{3}[0-9A-FHJ-NPR-Y]")
 

@@ -2,7 +2,7 @@
 
 import re
 
-from .. import Recognizer, stdnum_check
+from ..base import Recognizer, stdnum_check
 
 _CONTEXT = ("nir", "sécurité sociale", "securite sociale", "sécu", "insee", "social security")
 # Born in Corsica: the department is 2A or 2B (the key is computed with 19 / 18).

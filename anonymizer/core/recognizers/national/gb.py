@@ -2,7 +2,7 @@
 
 import re
 
-from .. import Recognizer, stdnum_check
+from ..base import Recognizer, stdnum_check
 
 # HMRC: first letter not D, F, I, Q, U, V; second not D, F, I, O, Q, U, V; the pairs BG,
 # GB, KN, NK, NT, TN, ZZ are never issued; the suffix is A-D.

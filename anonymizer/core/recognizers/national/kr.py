@@ -7,7 +7,7 @@ import re
 
 from stdnum.kr import rrn
 
-from .. import Recognizer, stdnum_check
+from ..base import Recognizer, stdnum_check
 
 
 def _date_ok(value: str) -> bool:

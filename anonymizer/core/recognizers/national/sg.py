@@ -2,7 +2,7 @@
 
 import re
 
-from .. import Recognizer
+from ..base import Recognizer
 
 _WEIGHTS = (2, 7, 6, 5, 4, 3, 2)
 _LETTERS = {
