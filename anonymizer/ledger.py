@@ -24,6 +24,7 @@ from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 ERASURE, SUPPRESSION = "erasure", "suppression"
+UNSUPPRESSION = "unsuppression"  # a person lifted their own unsubscribe-from-everything
 TABLE = """CREATE TABLE IF NOT EXISTS hush_erasure_ledger (
     id bigserial PRIMARY KEY,
     kind text NOT NULL,

@@ -22,7 +22,7 @@ from django.utils import timezone, translation
 
 import audit
 from anonymizer.core.redact import redact
-from anonymizer.ledger import SUPPRESSION, ledger_append
+from anonymizer.ledger import SUPPRESSION, UNSUPPRESSION, ledger_append
 from common.crypto import email_digest, normalise_email
 from common.tasks import task_send_on_commit
 from preferences.email import LINK, mail_send, preferences_url
@@ -239,10 +239,14 @@ def subject_unsubscribe_all(*, subject: Subject, source: str, actor) -> bool:
         subject.unsubscribed_all = True
         subject.save(update_fields=["unsubscribed_all", "updated_at"])
         if subject.email_digest:
-            Suppression.objects.get_or_create(
+            _, added = Suppression.objects.get_or_create(
                 email_digest=subject.email_digest,
                 defaults={"reason": Suppression.Reason.UNSUBSCRIBED_ALL},
             )
+            if added:  # outside the database too: a restored backup cannot lift it
+                ledger_append(kind=SUPPRESSION, record={
+                    "email_digests": [subject.email_digest],
+                    "reason": Suppression.Reason.UNSUBSCRIBED_ALL})
         _record_change(
             Change(subject, None, ConsentEvent.Kind.UNSUBSCRIBE_ALL, "", "unsubscribed_all",
                    source),
@@ -266,9 +270,13 @@ def subject_resubscribe_all(*, subject: Subject, source: str, actor) -> bool:
         subject.unsubscribed_all = False
         subject.save(update_fields=["unsubscribed_all", "updated_at"])
         if subject.email_digest:
-            Suppression.objects.filter(
+            lifted, _ = Suppression.objects.filter(
                 email_digest=subject.email_digest, reason=Suppression.Reason.UNSUBSCRIBED_ALL
             ).delete()
+            if lifted:  # so that a replay lifts it again, in order
+                ledger_append(kind=UNSUPPRESSION, record={
+                    "email_digests": [subject.email_digest],
+                    "reason": Suppression.Reason.UNSUBSCRIBED_ALL})
         _record_change(
             Change(subject, None, ConsentEvent.Kind.RESUBSCRIBE_ALL, "unsubscribed_all", "",
                    source),

@@ -38,10 +38,16 @@ def erasure_replay(*, since: datetime | None = None, progress: Callable[[str], N
                    timeout: float = 600, poll: float = 0.5) -> dict:
     entries = list(ledger.ledger_read(since=since))
     erasures = [e for e in entries if e["kind"] == ledger.ERASURE]
-    suppressions = [e for e in entries if e["kind"] == ledger.SUPPRESSION]
+    suppressions = [e for e in entries
+                    if e["kind"] in (ledger.SUPPRESSION, ledger.UNSUPPRESSION)]
     restored = 0
-    for entry in suppressions:
-        for digest in entry.get("email_digests") or [entry.get("email_digest")]:
+    for entry in suppressions:  # in order: a lifted opt-out is lifted again
+        digests = entry.get("email_digests") or [entry.get("email_digest")]
+        if entry["kind"] == ledger.UNSUPPRESSION:
+            Suppression.objects.filter(email_digest__in=digests,
+                                       reason=Suppression.Reason.UNSUBSCRIBED_ALL).delete()
+            continue
+        for digest in digests:
             restored += _suppress(digest, entry.get("reason") or Suppression.Reason.MANUAL)
     for entry in erasures:
         restored += _suppress(entry.get("email_digest"), Suppression.Reason.ERASED)

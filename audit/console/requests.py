@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from audit.console.access import role_required
@@ -44,7 +45,7 @@ def _decided(request, call, done: str):
     try:
         call()
     except services.NotDecidable:
-        messages.error(request, "That request is not waiting for this decision.")
+        messages.error(request, _("That request is not waiting for this decision."))
     except ValueError as exc:
         messages.error(request, str(exc).capitalize() + ".")
     else:
@@ -57,7 +58,7 @@ def _decided(request, call, done: str):
 def request_approve(request, key):
     rights_request = get_object_or_404(RightsRequest, key=key)
     return _decided(request, lambda: services.rights_request_approve(
-        key=rights_request.key, actor=request.user), "Approved: the request is carried out.")
+        key=rights_request.key, actor=request.user), _("Approved: the request is carried out."))
 
 
 @require_POST
@@ -66,11 +67,11 @@ def request_deny(request, key):
     rights_request = get_object_or_404(RightsRequest, key=key)
     form = DenyForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a reason from the list.")
+        messages.error(request, _("Choose a reason from the list."))
         return redirect("console:requests")
     return _decided(request, lambda: services.rights_request_deny(
         key=rights_request.key, actor=request.user, reason=form.cleaned_data["reason"],
-        text=form.cleaned_data["text"]), "Denied: the person is emailed the reason.")
+        text=form.cleaned_data["text"]), _("Denied: the person is emailed the reason."))
 
 
 @require_POST
@@ -79,8 +80,8 @@ def request_extend(request, key):
     rights_request = get_object_or_404(RightsRequest, key=key)
     form = ExtendForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Say why the request needs more time.")
+        messages.error(request, _("Say why the request needs more time."))
         return redirect("console:requests")
     return _decided(request, lambda: services.rights_request_extend(
         key=rights_request.key, actor=request.user, reason=form.cleaned_data["reason"]),
-        "Extended once: the new due date is shown.")
+        _("Extended once: the new due date is shown."))

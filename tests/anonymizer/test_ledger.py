@@ -141,3 +141,13 @@ def test_a_postgresql_ledger(ledger_database, alice, newsletter):
     restore(alice, newsletter)
     assert erasure_replay(progress=lambda _: 0, timeout=30)["verified_clean"] == 1
     assert Subject.objects.get(pk=alice.pk).email is None
+
+
+def test_an_opt_out_and_its_lifting_replay_in_order(ledger_dir, alice, bob):
+    services.subject_unsubscribe_all(subject=alice, source="api", actor=audit.SYSTEM)
+    services.subject_unsubscribe_all(subject=bob, source="api", actor=audit.SYSTEM)
+    services.subject_resubscribe_all(subject=bob, source="api", actor=audit.SYSTEM)
+    Suppression.objects.all().delete()  # the backup predates them all
+    erasure_replay(progress=lambda _: 0)
+    assert list(Suppression.objects.values_list("email_digest", "reason")) == [
+        (email_digest(ALICE), "unsubscribed_all")]

@@ -153,3 +153,12 @@ def test_the_console_shows_the_agent(officer, verified, alice):
     # access runs at once: done, and listed with its agent
     page = officer.get("/console/requests/").content.decode()
     assert "Agent: Dana Agent" in page and "power of attorney" in page
+
+
+def test_the_queue_speaks_french(officer, verified, alice):
+    verified("alice@example.com")
+    officer.cookies["django_language"] = "fr"
+    page = officer.get("/console/requests/").content.decode().replace("&#x27;", "'")
+    assert "Demandes relatives aux droits" in page and "Approuver" in page
+    assert "Effacement : effacer mes données" in page
+    assert "Approve" not in page
