@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import translation
 
 import audit
+from audit.models import AuditEvent
 from preferences.models import ConsentEvent, Purpose, PurposeWording, Subject
 
 
@@ -75,7 +76,25 @@ def receipts_of(subject: Subject) -> list[dict]:
 
 
 def wordings_verify() -> list[dict]:
-    """Wording rows whose text no longer matches their recorded hash (an edited table)."""
-    return [{"purpose": w.purpose_id, "version": w.version, "language": w.language}
-            for w in PurposeWording.objects.order_by("pk")
-            if sha256_of(w.text) != w.sha256]
+    """Wording rows whose words no longer match their hash: the row's own, or the one
+    sealed in the audit trail when the row was made (whoever rewrites a row and its
+    hash column past the trigger is still caught by the trail)."""
+    sealed = {}
+    for details in AuditEvent.objects.filter(
+            action="purpose.wording_recorded").values_list("details", flat=True):
+        key = (details.get("purpose"), details.get("version"), details.get("language"))
+        sealed[key] = details.get("wording_sha256")
+    changed = []
+    for w in PurposeWording.objects.select_related("purpose").order_by("pk"):
+        actual = sha256_of(w.text)
+        if actual != w.sha256 or sealed.get((w.purpose.slug, w.version, w.language)) != actual:
+            changed.append({"purpose": w.purpose_id, "version": w.version,
+                            "language": w.language})
+    return changed
+
+
+def wordings_problems() -> list[str]:
+    """`verify_audit`'s view of `wordings_verify`."""
+    return [f"purpose wording (purpose id={w['purpose']}, version {w['version']}, "
+            f"{w['language']}) does not match the hash sealed in the audit trail"
+            for w in wordings_verify()]

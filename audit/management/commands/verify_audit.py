@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from audit.selectors import chain_verify
 from audit.services import chain_seal
+from audit.verifiers import verifiers_run
 from common.crypto import ed25519_key_load
 
 
@@ -32,6 +33,11 @@ class Command(BaseCommand):
         if not no_seal:
             chain_seal()
         report = chain_verify()
+        problems = verifiers_run() if report.ok else []
+        for problem in problems:
+            self.stderr.write(f"audit BROKEN: {problem}")
+        if problems:
+            raise SystemExit(1)
         if report.ok:
             self.stdout.write(
                 f"audit chain OK: {report.checked} events verified, {report.unsealed} unsealed; "

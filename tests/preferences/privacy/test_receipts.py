@@ -4,6 +4,7 @@ even after the wording changed twice; the hash is in the audit event. And a Glob
 Privacy Control signal passed through the API is recorded with source `gpc`."""
 
 import hashlib
+import io
 import json
 
 import pgtrigger
@@ -89,6 +90,27 @@ def test_an_edited_wording_table_is_caught(history, postgres):
     sealed = AuditEvent.objects.filter(action="purpose.changed").order_by("id").first()
     assert sealed.details["wording_sha256"] != hashlib.sha256(
         PurposeWording.text_of("Analytics", "rewritten").encode()).hexdigest()
+
+
+def test_a_wording_rewritten_with_its_hash_fails_verify_audit(history, postgres):
+    """The attack in full: the words and the row's hash column rewritten past the
+    trigger. The hash sealed when the wording was first shown still disagrees, and
+    `verify_audit` says so and exits 1."""
+    from django.core.management import call_command
+
+    wording = PurposeWording.objects.order_by("version").first()
+    forged = hashlib.sha256(PurposeWording.text_of("Analytics", "rewritten").encode()).hexdigest()
+    call_command("verify_audit")  # sound before
+    with pgtrigger.ignore("preferences.PurposeWording:purpose_wording_no_update"):
+        PurposeWording.objects.filter(pk=wording.pk).update(description="rewritten",
+                                                            sha256=forged)
+    assert receipts.wordings_verify() == [{"purpose": wording.purpose_id, "version": 1,
+                                           "language": "en"}]
+    errors = io.StringIO()
+    with pytest.raises(SystemExit) as exit_:
+        call_command("verify_audit", stderr=errors)
+    assert exit_.value.code == 1
+    assert f"purpose id={wording.purpose_id}, version 1, en" in errors.getvalue()
 
 
 def test_renaming_a_purpose_is_a_new_version(purposes):
