@@ -125,6 +125,7 @@ class Console(models.Model):
             ("manage_erasures", "Retry failed erasure steps"),
             ("view_pii_catalog", "See the PII catalog and the latest PII audit"),
             ("view_mail_feedback", "See mail feedback: bounces, complaints, the complaint rate"),
+            ("manage_brands", "Set brands: names, logos, colours, footers and senders"),
         ]
 
     def __str__(self):

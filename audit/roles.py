@@ -13,7 +13,7 @@ ALL = [
     "view_overview", "view_audit_trail", "export_audit_trail", "verify_chain",
     "view_deliveries", "manage_deliveries", "lookup_subject", "send_preference_link",
     "view_analytics", "release_analytics", "view_feedback_comments", "view_erasures",
-    "manage_erasures", "view_pii_catalog", "view_mail_feedback",
+    "manage_erasures", "view_pii_catalog", "view_mail_feedback", "manage_brands",
 ]
 
 ROLES = {

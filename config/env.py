@@ -167,3 +167,14 @@ def env_imap_url(name: str) -> dict | None:
             "port": port or (993 if parts.scheme == "imaps" else 143),
             "user": unquote(parts.username), "password": unquote(parts.password),
             "mailbox": unquote(parts.path.lstrip("/")) or "INBOX"}
+
+
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def env_colour(name: str, default: str) -> str:
+    """A colour as #rrggbb (a brand's accent)."""
+    value = os.environ.get(name) or default
+    if not _COLOUR.match(value):
+        raise ImproperlyConfigured(f"{name} must be a colour as #rrggbb, not {value!r}")
+    return value.lower()

@@ -20,7 +20,7 @@ from preferences.propagation.delivery import deliveries_retry, destination_resum
 
 @admin.register(Topic)
 class TopicAdmin(admin.ModelAdmin):
-    list_display = ("slug", "name", "channel", "default_subscribed", "position")
+    list_display = ("slug", "name", "channel", "brand", "default_subscribed", "position")
     prepopulated_fields = {"slug": ("name",)}
 
 

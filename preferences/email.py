@@ -1,6 +1,6 @@
 """Links and headers for the emails the company sends (RFC 2369, RFC 8058)."""
 
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.urls import reverse
@@ -8,9 +8,14 @@ from django.urls import reverse
 from preferences.tokens import make_preferences_token, make_unsubscribe_token
 
 
-def preferences_url(subject) -> str:
+def preferences_url(subject, brand=None) -> str:
+    """The preference center's link; for a brand (saved, not the default) it wears that
+    brand and shows that brand's topics (`?brand=`)."""
     token = make_preferences_token(subject=subject)
-    return settings.HUSH_BASE_URL + reverse("preferences:center", args=[token])
+    url = settings.HUSH_BASE_URL + reverse("preferences:center", args=[token])
+    if brand is not None and brand.pk and not brand.is_default:
+        url += "?" + urlencode({"brand": brand.slug})
+    return url
 
 
 def unsubscribe_url(subject, topic) -> str:
@@ -45,7 +50,7 @@ def links(subject, topic) -> dict:
     """What `manage.py links --json` and the links API answer."""
     token = make_unsubscribe_token(subject=subject, topic=topic)
     return {
-        "preferences_url": preferences_url(subject),
+        "preferences_url": preferences_url(subject, brand=topic.brand),
         "unsubscribe_url": _one_click_url(token),
         "headers": _headers(token),
     }

@@ -18,6 +18,7 @@ from django.db.models import Q
 from anonymizer.catalog import Category, PiiField, not_pii, register
 from preferences.models import (
     ApiKey,
+    Brand,
     CaptureCount,
     CaptureRule,
     ConsentEvent,
@@ -138,6 +139,7 @@ register(
 )
 
 not_pii(Topic, reason="the company's own topic names and descriptions")
+not_pii(Brand, reason="the company's own names, colours, links and sender address")
 
 
 register(

@@ -41,12 +41,21 @@ def subscription_states(subject: Subject) -> dict[str, dict]:
     }
 
 
-def topics_by_channel(subject: Subject) -> list[tuple[str, list[dict]]]:
+def topics_of(brand=None):
+    """The topics a page for `brand` shows: a brand other than the default shows its own;
+    the default shows every topic."""
+    topics = Topic.objects.select_related("brand")
+    if brand is not None and brand.pk and not brand.is_default:
+        topics = topics.filter(brand=brand)
+    return topics
+
+
+def topics_by_channel(subject: Subject, brand=None) -> list[tuple[str, list[dict]]]:
     """Every topic grouped by channel, with this subject's state: the preference center."""
     now = timezone.now()
     subs = subject_subscriptions(subject)
     rows = []
-    for topic in Topic.objects.all():
+    for topic in topics_of(brand):
         sub = subs.get(topic.slug)
         status = sub.effective_status(now) if sub else Status.UNSUBSCRIBED
         rows.append({

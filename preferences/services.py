@@ -14,17 +14,17 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 
 import audit
 from anonymizer.core.redact import redact
 from common.crypto import email_digest, normalise_email
 from common.tasks import task_send_on_commit
+from preferences.branding.mail import branded_mail, language_of
+from preferences.branding.selectors import brand_named
 from preferences.email import preferences_url
 from preferences.models import (
     ConsentEvent,
@@ -450,8 +450,9 @@ def feedback_record(*, subscription: Subscription, reason: str,
 
 
 def preference_link_send(*, email_digest: str | None = None,
-                         subject_id: str | None = None) -> bool:
-    """Email a fresh preference link to the subject, if there is one.
+                         subject_id: str | None = None, brand: str | None = None) -> bool:
+    """Email a fresh preference link to the subject, if there is one, from `brand` (the
+    slug of the page it was asked on).
 
     Called from a task so the page that asks answers the same, and as fast,
     whether or not the address is known.
@@ -462,12 +463,10 @@ def preference_link_send(*, email_digest: str | None = None,
         subject = Subject.objects.filter(public_id=subject_id).first()
     if subject is None or not subject.email:
         return False
-    language = subject.locale if subject.locale in dict(settings.LANGUAGES) else "en"
-    with translation.override(language):
-        context = {"url": preferences_url(subject),
-                   "days": settings.HUSH_PREFERENCE_LINK_MAX_AGE // 86400}
-        body = render_to_string("preferences/email/preference_link.txt", context)
-        title = render_to_string("preferences/email/preference_link_subject.txt").strip()
-    send_mail(title, body, None, [subject.email])
+    wearing = brand_named(brand)
+    branded_mail(template="preference_link", brand=wearing, language=language_of(subject),
+                 to=subject.email, context={
+                     "url": preferences_url(subject, brand=wearing),
+                     "days": settings.HUSH_PREFERENCE_LINK_MAX_AGE // 86400}).send()
     audit.record(actor=audit.SYSTEM, action="preference_link.sent", target=subject)
     return True

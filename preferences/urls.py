@@ -1,6 +1,7 @@
 from django.urls import path
 
 from preferences import views
+from preferences.branding import views as brand_views
 from preferences.privacy import views as privacy_views
 from preferences.signup import views as signup_views
 
@@ -8,10 +9,13 @@ app_name = "preferences"
 
 urlpatterns = [
     path("u/<str:token>/", views.one_click, name="one_click"),
+    path("u/<str:token>/resubscribe/", views.resubscribe, name="resubscribe"),
     path("p/", views.request_link, name="request_link"),
     path("p/<str:token>/", views.center, name="center"),
     path("p/<str:token>/renew/", views.renew, name="renew"),
     path("s/", signup_views.signup, name="signup"),
     path("s/confirm/<str:token>/", signup_views.confirm, name="confirm"),
     path("d/<str:token>/", privacy_views.export_download, name="export_download"),
+    path("b/<slug:slug>/brand.css", brand_views.stylesheet, name="brand_css"),
+    path("b/<slug:slug>/logo", brand_views.logo, name="brand_logo"),
 ]

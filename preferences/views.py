@@ -1,8 +1,6 @@
 """Pages a subscriber uses: one-click unsubscribe, the preference center and the
 page that emails a fresh link. (Sign-up is in `signup/`, the download in `privacy/`.)"""
 
-from functools import lru_cache
-
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseNotAllowed
@@ -19,6 +17,13 @@ from anonymizer.services import erasure_open
 from common.crypto import email_digest
 from common.tasks import task_send
 from preferences import selectors, services
+from preferences.branding.selectors import (
+    brand_cached,
+    brand_named,
+    brand_of_topic,
+    template_names,
+    translated,
+)
 from preferences.email import preferences_url
 from preferences.forms import REASON_CHOICES, CenterActionForm, LinkRequestForm
 from preferences.models import DataExport, Feedback, Purpose, Source, Topic
@@ -42,7 +47,9 @@ def use_locale(subject) -> None:
 
 
 def invalid_link(request):
-    return render(request, "preferences/link_invalid.html", status=404)
+    brand = brand_named(request.GET.get("brand"))
+    return render(request, template_names(brand, "preferences/link_invalid.html"),
+                  {"brand": brand}, status=404)
 
 
 @csrf_exempt  # RFC 8058: mail clients POST without cookies; the signed token is the authority
@@ -58,15 +65,16 @@ def one_click(request, token):
 
     if request.method == "GET":
         subject = selectors.subject_by_public_id(claim.subject_id)
-        topic = Topic.objects.filter(slug=claim.topic_slug).first()
+        topic = Topic.objects.filter(slug=claim.topic_slug).select_related("brand").first()
         if subject is None or topic is None:
             return invalid_link(request)
         use_locale(subject)
         sub = selectors.subject_subscriptions(subject).get(topic.slug)
         done = sub is not None and sub.status == sub.Status.UNSUBSCRIBED
-        return render(request, "preferences/one_click.html", {
-            "topic": topic, "done": done, "preferences_url": preferences_url(subject),
-            "reasons": REASON_CHOICES,
+        brand = brand_of_topic(topic)
+        return render(request, template_names(brand, "preferences/one_click.html"), {
+            "topic": topic, "done": done, "preferences_url": preferences_url(subject, brand),
+            "reasons": REASON_CHOICES, "brand": brand, "managed_email": subject.email,
         })
 
     reason = request.POST.get("reason", "")
@@ -87,20 +95,54 @@ def one_click(request, token):
     if reason:
         services.feedback_record(subscription=sub, reason=reason, comment=comment)
     use_locale(subject)
-    page = _one_click_answer(translation.get_language(), topic.name, bool(reason))
-    return HttpResponse(page.replace(_URL_SLOT, escape(preferences_url(subject))))
+    brand = brand_cached(topic.brand_id)
+    page = _one_click_answer(translation.get_language(), translated(topic, "name"),
+                             bool(reason), brand)
+    return HttpResponse(page.replace(_URL_SLOT, escape(preferences_url(subject, brand))))
 
 
 _URL_SLOT = "hush-preferences-url-slot"
+_answers: dict[tuple, str] = {}
 
 
-@lru_cache(maxsize=512)
-def _one_click_answer(language: str, topic_name: str, reason_given: bool) -> str:
-    """The answer to a one-click POST, rendered once per language and topic: it is
-    the busiest page Hush serves, and only the preference link differs by subject."""
-    return render_to_string("preferences/one_click_done.html", {
-        "topic": {"name": topic_name}, "preferences_url": _URL_SLOT,
-        "reasons": REASON_CHOICES, "reason_given": reason_given,
+def _one_click_answer(language: str, topic_name: str, reason_given: bool, brand) -> str:
+    """The answer to a one-click POST, rendered once per language, topic and brand
+    (as last changed): it is the busiest page Hush serves, and only the preference link
+    differs by subject."""
+    key = (language, topic_name, reason_given, brand.slug, brand.updated_at)
+    page = _answers.get(key)
+    if page is None:
+        if len(_answers) >= 512:
+            _answers.clear()
+        page = _answers[key] = render_to_string(
+            template_names(brand, "preferences/one_click_done.html"), {
+                "topic": {"name": topic_name}, "preferences_url": _URL_SLOT,
+                "reasons": REASON_CHOICES, "reason_given": reason_given, "brand": brand,
+            })
+    return page
+
+
+@csrf_exempt  # posted from the one-click answer, which carries no cookie or CSRF token
+def resubscribe(request, token):
+    """The "resubscribe" button of the one-click pages: the signed one-click token is
+    the authority, as for the unsubscribe it undoes."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        claim = read_unsubscribe_token(token)
+    except BadToken:
+        return invalid_link(request)
+    subject = selectors.subject_by_public_id(claim.subject_id)
+    topic = Topic.objects.filter(slug=claim.topic_slug).select_related("brand").first()
+    if subject is None or topic is None or not subject.email:
+        return invalid_link(request)
+    use_locale(subject)
+    services.subscription_set(subject=subject, topic=topic, status="subscribed",
+                              source=Source.RESUBSCRIBE, actor=subject)
+    brand = brand_of_topic(topic)
+    return render(request, template_names(brand, "preferences/resubscribed.html"), {
+        "topic": topic, "brand": brand, "managed_email": subject.email,
+        "preferences_url": preferences_url(subject, brand),
     })
 
 
@@ -108,7 +150,9 @@ def center(request, token):
     try:
         subject_id = read_preferences_token(token)
     except ExpiredToken:
-        return render(request, "preferences/link_expired.html", {"token": token}, status=410)
+        brand = brand_named(request.GET.get("brand"))
+        return render(request, template_names(brand, "preferences/link_expired.html"),
+                      {"token": token, "brand": brand}, status=410)
     except BadToken:
         return invalid_link(request)
     subject = selectors.subject_by_public_id(subject_id)
@@ -124,7 +168,7 @@ def center(request, token):
         if error:
             return _render_center(request, subject, errors={"__all__": [error]}, status=400)
         messages.success(request, _("Your choices are saved."))
-        return redirect(request.path, permanent=False)
+        return redirect(request.get_full_path(), permanent=False)
     return _render_center(request, subject, gpc=_honour_gpc(request, subject))
 
 
@@ -174,9 +218,11 @@ def _render_center(request, subject, *, errors=None, status=200, gpc=None):
     erasure = ErasureRequest.objects.filter(subject_public_id=subject.public_id).order_by(
         "-requested_at").first()
     history = selectors.consent_history(subject)
-    return render(request, "preferences/center.html", {
+    brand = brand_named(request.GET.get("brand"))
+    return render(request, template_names(brand, "preferences/center.html"), {
+        "brand": brand, "managed_email": subject.email,
         "subject": subject,
-        "channels": selectors.topics_by_channel(subject),
+        "channels": selectors.topics_by_channel(subject, brand=brand),
         "history": [e for e in history if e.kind != e.Kind.PURPOSE],
         "purposes": privacy_selectors.purpose_states(subject),
         "purpose_history": privacy_selectors.purpose_history(subject),
@@ -199,24 +245,38 @@ def renew(request, token):
         subject_id = str(expired.subject_id)
     except BadToken:
         return invalid_link(request)
+    brand = brand_named(request.GET.get("brand"))
     if _rate_limited(request, address_key=subject_id):
-        return render(request, "preferences/link_rate_limited.html", status=429)
-    task_send("preferences.preference_link_send", subject_id=subject_id)
-    return render(request, "preferences/link_sent.html")
+        return render(request, template_names(brand, "preferences/link_rate_limited.html"),
+                      {"brand": brand}, status=429)
+    task_send("preferences.preference_link_send", subject_id=subject_id,
+              **_brand_argument(brand))
+    return render(request, template_names(brand, "preferences/link_sent.html"),
+                  {"brand": brand})
 
 
 def request_link(request):
     """Answers the same whether or not the address is known: the lookup happens in a task."""
     form = LinkRequestForm(request.POST or None)
+    brand = brand_named(request.GET.get("brand"))
+    page = {"form": form, "brand": brand}
     if request.method != "POST":
-        return render(request, "preferences/link_request.html", {"form": form})
+        return render(request, template_names(brand, "preferences/link_request.html"), page)
     if not form.is_valid():
-        return render(request, "preferences/link_request.html", {"form": form}, status=400)
+        return render(request, template_names(brand, "preferences/link_request.html"), page,
+                      status=400)
     digest = email_digest(form.cleaned_data["email"])
     if _rate_limited(request, address_key=digest):
-        return render(request, "preferences/link_rate_limited.html", status=429)
-    task_send("preferences.preference_link_send", email_digest=digest)
-    return render(request, "preferences/link_sent.html")
+        return render(request, template_names(brand, "preferences/link_rate_limited.html"),
+                      page, status=429)
+    task_send("preferences.preference_link_send", email_digest=digest,
+              **_brand_argument(brand))
+    return render(request, template_names(brand, "preferences/link_sent.html"), page)
+
+
+def _brand_argument(brand) -> dict:
+    """The task's `brand` argument: only for a saved brand (the default needs none)."""
+    return {"brand": brand.slug} if brand.pk and not brand.is_default else {}
 
 
 def _rate_limited(request, *, address_key: str) -> bool:

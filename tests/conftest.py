@@ -51,7 +51,10 @@ def _eager_tasks_in_process(settings):
 def _fresh_cache():
     from django.core.cache import cache
 
+    from preferences.branding.selectors import brand_cache_clear
+
     cache.clear()
+    brand_cache_clear()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from audit.console import analytics, auth_views, erasures, mail_feedback, views
+from audit.console import analytics, auth_views, brands, erasures, mail_feedback, views
 
 app_name = "console"
 
@@ -30,4 +30,7 @@ urlpatterns = [
     path("analytics/", analytics.analytics, name="analytics"),
     path("analytics/release/", analytics.analytics_release, name="analytics_release"),
     path("mail-feedback/", mail_feedback.mail_feedback, name="mail_feedback"),
+    path("brands/", brands.brand_list, name="brands"),
+    path("brands/new/", brands.brand_edit, name="brand_new"),
+    path("brands/<int:pk>/", brands.brand_edit, name="brand"),
 ]

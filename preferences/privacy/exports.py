@@ -16,7 +16,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.template.loader import render_to_string
@@ -27,6 +26,8 @@ import audit
 from anonymizer import catalog, external
 from common.crypto import fernet
 from common.tasks import task_send_on_commit
+from preferences.branding.mail import branded_mail
+from preferences.branding.selectors import default_brand
 from preferences.models import DataExport, Subject
 
 EXPORT_SALT = "hush.export.v1"
@@ -160,12 +161,10 @@ def export_url(export: DataExport) -> str:
 def _send_link(export: DataExport, language: str) -> None:
     if not export.subject.email:
         return
-    with translation.override(language):
-        body = render_to_string("preferences/email/export_link.txt", {
-            "url": export_url(export),
-            "hours": settings.HUSH_EXPORT_LINK_MAX_AGE // 3600})
-        title = render_to_string("preferences/email/export_link_subject.txt").strip()
-    send_mail(title, body, None, [export.subject.email])
+    branded_mail(template="export_link", brand=default_brand(), language=language,
+                 to=export.subject.email, context={
+                     "url": export_url(export),
+                     "hours": settings.HUSH_EXPORT_LINK_MAX_AGE // 3600}).send()
 
 
 # --- downloading and expiry ------------------------------------------------------------

@@ -4,14 +4,14 @@ real, and the purge of sign-ups never confirmed."""
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 import audit
-from preferences.models import ConsentEvent, Source, Subject, Subscription
+from preferences.branding.mail import branded_mail, language_of
+from preferences.branding.selectors import brand_of_topics
+from preferences.models import ConsentEvent, Source, Subject, Subscription, Topic
 from preferences.services import subscription_set
 from preferences.tokens import make_confirmation_token
 
@@ -23,13 +23,11 @@ def confirmation_send(*, subject_id: str, topics: list[str]) -> bool:
     if subject is None or not subject.email:
         return False
     token = make_confirmation_token(subject=subject, topics=topics)
-    language = subject.locale if subject.locale in dict(settings.LANGUAGES) else "en"
-    with translation.override(language):
-        body = render_to_string("preferences/email/confirm.txt", {
-            "url": settings.HUSH_BASE_URL + reverse("preferences:confirm", args=[token]),
-            "days": max(1, settings.HUSH_DOI_EXPIRY // 86400)})
-        title = render_to_string("preferences/email/confirm_subject.txt").strip()
-    send_mail(title, body, None, [subject.email])
+    brand = brand_of_topics(Topic.objects.filter(slug__in=topics).select_related("brand"))
+    branded_mail(template="confirm", brand=brand, language=language_of(subject),
+                 to=subject.email, context={
+                     "url": settings.HUSH_BASE_URL + reverse("preferences:confirm", args=[token]),
+                     "days": max(1, settings.HUSH_DOI_EXPIRY // 86400)}).send()
     audit.record(actor=audit.SYSTEM, action="confirmation.sent", target=subject)
     return True
 

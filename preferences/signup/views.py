@@ -8,8 +8,9 @@ from django_ratelimit.core import is_ratelimited
 
 import audit
 from preferences import selectors, services
+from preferences.branding.selectors import brand_named, brand_of_topics, template_names
 from preferences.email import preferences_url
-from preferences.models import Source
+from preferences.models import Source, Topic
 from preferences.signup import services as signup_services
 from preferences.signup.forms import SignupForm
 from preferences.tokens import BadToken, read_confirmation_token
@@ -19,14 +20,18 @@ from preferences.views import invalid_link, use_locale
 def signup(request):
     """The public sign-up form: an untrusted source, so double opt-in. Answers the
     same whether or not the address is known."""
-    form = SignupForm(request.POST or None)
+    brand = brand_named(request.GET.get("brand"))
+    form = SignupForm(request.POST or None, brand=brand)
+    page = {"form": form, "brand": brand}
+    template = template_names(brand, "preferences/signup.html")
     if request.method != "POST":
-        return render(request, "preferences/signup.html", {"form": form})
+        return render(request, template, page)
     if not form.is_valid():
-        return render(request, "preferences/signup.html", {"form": form}, status=400)
+        return render(request, template, page, status=400)
     if is_ratelimited(request, group="signup-client", key="ip",
                       rate=settings.HUSH_SIGNUP_RATE_PER_CLIENT, increment=True):
-        return render(request, "preferences/link_rate_limited.html", status=429)
+        return render(request, template_names(brand, "preferences/link_rate_limited.html"),
+                      page, status=429)
     language = translation.get_language()
     try:
         services.subject_upsert(
@@ -37,8 +42,8 @@ def signup(request):
             double_opt_in=True)
     except (ValueError, services.NotFound):  # an address invalid once normalised; a topic gone
         form.add_error("email", _("Enter a valid email address."))
-        return render(request, "preferences/signup.html", {"form": form}, status=400)
-    return render(request, "preferences/signup_sent.html")
+        return render(request, template, page, status=400)
+    return render(request, template_names(brand, "preferences/signup_sent.html"), page)
 
 
 def confirm(request, token):
@@ -51,8 +56,11 @@ def confirm(request, token):
     if subject is None:
         return invalid_link(request)  # expired and purged, or erased
     use_locale(subject)
+    brand = brand_of_topics(Topic.objects.filter(slug__in=topics).select_related("brand"))
+    template = template_names(brand, "preferences/confirm.html")
+    page = {"brand": brand, "managed_email": subject.email}
     if request.method == "POST":
         signup_services.subject_confirm(subject=subject, topics=topics)
-        return render(request, "preferences/confirm.html",
-                      {"done": True, "preferences_url": preferences_url(subject)})
-    return render(request, "preferences/confirm.html", {"done": False})
+        return render(request, template, {**page, "done": True,
+                                          "preferences_url": preferences_url(subject, brand)})
+    return render(request, template, {**page, "done": False})

@@ -36,6 +36,8 @@ MATRIX = [
     ("GET",  "/console/analytics/",                 302, 302, 403, 200, 403, 200, 403),
     ("POST", "/console/analytics/release/",         302, 302, 403, 302, 403, 302, 403),
     ("GET",  "/console/mail-feedback/",             302, 302, 403, 200, 200, 200, 403),
+    ("GET",  "/console/brands/",                    302, 302, 403, 200, 403, 403, 403),
+    ("GET",  "/console/brands/new/",                302, 302, 403, 200, 403, 403, 403),
     ("GET",  "/console/no-role/",                   302, 302, 403, 403, 403, 403, 403),
     ("GET",  "/console/login/",                     200, 302, 302, 302, 302, 302, 302),
     ("GET",  "/console/verify/",                    302, 200, 302, 302, 302, 302, 302),
