@@ -1,11 +1,14 @@
 """One error shape for the whole API: {"error": {"code", "message", "fields"?}}."""
 
+from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):  # Django's own limit: still the API's 400 shape
+        exc = exceptions.ParseError("the request body is too large")
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
