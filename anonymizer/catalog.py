@@ -39,6 +39,30 @@ class Category(StrEnum):
     CREDENTIAL = "credential"      # secrets, tokens
 
 
+class Meaning(StrEnum):
+    """What an entry means to the person it is about: the groups of "Download my data"."""
+
+    CONTACT = "contact"              # how we reach you
+    SUBSCRIPTIONS = "subscriptions"  # what you receive
+    CHOICES = "choices"              # your privacy choices
+    HISTORY = "history"              # what happened, and when
+    OTHER = "other"                  # other records that name you
+
+
+@dataclass(frozen=True)
+class ForPerson:
+    """How "Download my data" shows an entry to the person it is about: under which
+    meaning, with which title and description, and the columns a person reads, each
+    with its label, in that order. A column not named here stays in the JSON file
+    (which is complete) but not on the readable page: digests, internal ids, notes.
+    Titles and labels may be lazy translations."""
+
+    meaning: Meaning
+    title: str
+    description: str = ""
+    columns: tuple[tuple[str, str], ...] = ()
+
+
 @dataclass(frozen=True)
 class PiiField:
     """One personal-data column and what happens to it.
@@ -102,6 +126,7 @@ class Entry:
     timestamp: str | None = None
     retention_filter: Q | None = None
     description: str = ""
+    for_person: ForPerson | None = field(default=None, compare=False)
     extra: dict = field(default_factory=dict, compare=False)
 
     @property
@@ -143,7 +168,7 @@ _reviewed: dict[str, str] = {}
 def register(model, *, fields, subject: str | None, subject_by: str = "public_id",
              erase_rows: bool = False, retention: timedelta | None = None,
              timestamp: str | None = None, retention_filter: Q | None = None,
-             description: str = "") -> Entry:
+             description: str = "", for_person: ForPerson | None = None) -> Entry:
     """Declare a Hush model's personal data (called from an app's `pii.py`)."""
     if subject_by not in SUBJECT_IDENTIFIERS:
         raise ValueError(f"subject_by must name a subject identifier, not {subject_by!r}")
@@ -154,7 +179,8 @@ def register(model, *, fields, subject: str | None, subject_by: str = "public_id
     entry = Entry(key=model._meta.label_lower, model=model, fields=tuple(fields),
                   subject=subject, subject_by=subject_by, erase_rows=erase_rows,
                   retention=retention, timestamp=timestamp, retention_filter=retention_filter,
-                  description=description or (model.__doc__ or "").strip())
+                  description=description or (model.__doc__ or "").strip(),
+                  for_person=for_person)
     _check_model_entry(entry)
     return _add(entry)
 
@@ -195,6 +221,11 @@ def _check_model_entry(entry: Entry) -> None:
                 and not (model_field.blank and _is_text(model_field)):
             raise ValueError(f"{entry.key}.{pii_field.name}: cannot be nulled "
                              "(neither NULL nor a blank text field)")
+    for column, _label in (entry.for_person.columns if entry.for_person else ()):
+        try:
+            meta.get_field(column)
+        except FieldDoesNotExist:
+            raise ValueError(f"{entry.key}: for_person names no field {column!r}") from None
     if entry.timestamp is not None:
         try:
             meta.get_field(entry.timestamp)

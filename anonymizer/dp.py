@@ -2,17 +2,21 @@
 
 Counts by reason, topic, week and country are taken over PUBLIC sets of categories
 (the reason codes, the published topics, the calendar weeks of the window and the
-ISO country codes), never over the categories the data happens to contain, so the
-set of rows shown reveals nothing. OpenDP adds discrete Laplace noise to every
-count (we never sample noise ourselves); noisy counts under the minimum cell size
-are withheld; every release is written to the ledger (PrivacyRelease) with the
-epsilon it spent, and one that would take its period past the budget is refused.
+ISO country codes). A category is shown only if a differentially private partition
+selection says so: OpenDP's Laplace threshold mechanism adds discrete Laplace noise
+to every count (we never sample noise ourselves) and keeps only noisy counts at or
+over a threshold calibrated to the noise and a delta, so a category nobody is in
+(the ~250 empty countries) appears with odds under delta, never because noise
+happened to clear a minimum cell size. Every release is written to the ledger
+(PrivacyRelease) with the epsilon and delta OpenDP's privacy map gives it; one that
+would take its period past the budget is refused.
 
 One feedback row adds 1 to exactly one cell of each of the four tables, so the
-vector of all counts has L1 sensitivity 4; the noise scale is 4 / epsilon and
-OpenDP's privacy map confirms the epsilon a release spends.
+vector of all counts has L1 sensitivity 4 (4 cells, 1 each); the noise scale is
+4 / epsilon.
 """
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -90,19 +94,76 @@ def release_current(now: datetime | None = None) -> PrivacyRelease | None:
             .order_by("-released_at", "-id").first())
 
 
-def noise_measurement(epsilon: float):
-    """OpenDP's discrete Laplace on a vector of integer counts, and its scale."""
+# What one feedback row can change: a cell in each of the 4 tables (l0), by 1 each
+# (l-infinity), 4 in all (l1). OpenDP's privacy map of a release takes this.
+D_IN = (SENSITIVITY, SENSITIVITY, 1)
+CONFIDENCE = 0.95  # of the interval shown next to each count
+_KEY = "\x1f"  # table and label in one key of OpenDP's map (neither holds it)
+
+
+def _threshold_measurement(scale: float, threshold: int):
     # Imported on use: OpenDP loads a native library (~0.1 s) that only a release needs.
     import opendp.prelude as dp
 
     dp.enable_features("contrib")
+    return dp.m.make_laplace_threshold(
+        dp.map_domain(dp.atom_domain(T=str), dp.atom_domain(T=int)),
+        dp.l01inf_distance(dp.absolute_distance(T=int)), scale=scale, threshold=threshold)
+
+
+def calibrated_threshold(scale: float, delta: float) -> int:
+    """The smallest threshold at which OpenDP's privacy map certifies delta: a cell
+    under it is never shown, so a category nobody (or one person) is in appears with
+    odds under delta. Close to 1 + scale * ln(l0 / (2 delta)), the Laplace formula."""
+    def delta_at(threshold):
+        return _threshold_measurement(scale, threshold).map(D_IN)[1]
+
+    high = 1
+    while delta_at(high) > delta:
+        high *= 2
+    low = high // 2  # delta_at(low) > delta, or low is 0
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if delta_at(middle) <= delta else (middle, high)
+    return high
+
+
+@dataclass(frozen=True)
+class Selection:
+    """A release's mechanism: OpenDP's Laplace threshold on the map of all public
+    cells (noise on every count, those under the threshold dropped), its parameters
+    and what OpenDP's privacy map says it spends."""
+
+    measurement: object
+    scale: float
+    threshold: int
+    epsilon: float
+    delta: float
+    interval: float  # half-width of the CONFIDENCE interval of one count's noise
+
+    def release(self, counts: dict[str, dict[str, int]],
+                labels: dict[str, list[str]]) -> dict[str, list]:
+        """{table: [[label, noisy count, or None when not selected], ...]}."""
+        cells = {f"{table}{_KEY}{label}": counts[table].get(label, 0)
+                 for table in TABLES for label in labels[table]}
+        selected = self.measurement(cells)
+        return {table: [[label, selected.get(f"{table}{_KEY}{label}")]
+                        for label in labels[table]] for table in TABLES}
+
+
+def selection_make(*, epsilon: float, delta: float, min_cell: int = 0) -> Selection:
+    import opendp.prelude as dp  # on use, as above
+
     scale = SENSITIVITY / epsilon
-    measurement = dp.m.make_laplace(
-        dp.vector_domain(dp.atom_domain(T=int)), dp.l1_distance(T=int), scale=scale)
-    spent = measurement.map(SENSITIVITY)
-    if spent > epsilon * (1 + 1e-9):
-        raise AssertionError(f"measurement spends {spent}, more than {epsilon}")
-    return measurement, scale
+    # The operator's minimum cell size can only raise the threshold (a smaller delta).
+    threshold = max(calibrated_threshold(scale, delta), min_cell)
+    measurement = _threshold_measurement(scale, threshold)
+    spent_epsilon, spent_delta = measurement.map(D_IN)
+    if spent_epsilon > epsilon * (1 + 1e-9) or spent_delta > delta:
+        raise AssertionError(f"measurement spends ({spent_epsilon}, {spent_delta}), "
+                             f"more than ({epsilon}, {delta})")
+    interval = math.floor(dp.discrete_laplacian_scale_to_accuracy(scale, 1 - CONFIDENCE))
+    return Selection(measurement, scale, threshold, spent_epsilon, spent_delta, interval)
 
 
 def week_starts(end: datetime, weeks: int) -> list[datetime]:
@@ -181,25 +242,19 @@ def release_make(*, actor, now: datetime | None = None) -> PrivacyRelease:
         last_id = Feedback.objects.order_by("-id").values_list("id", flat=True).first() or 0
         labels = categories(window_start=window_start, weeks=weeks)
         counts = true_counts(window_start=window_start, window_end=window_end, last_id=last_id)
-        measurement, scale = noise_measurement(epsilon)
-        flat = [counts[t].get(label, 0) for t in TABLES for label in labels[t]]
-        noisy = measurement(flat)
-        tables, position = {}, 0
-        for table in TABLES:
-            rows = []
-            for label in labels[table]:
-                value = max(0, int(noisy[position]))
-                position += 1
-                # Withheld below the minimum: what is shown is post-processing of noisy
-                # counts only, so it spends nothing more.
-                rows.append([label, value if value >= min_cell else None])
-            tables[table] = rows
+        selection = selection_make(epsilon=epsilon, delta=settings.HUSH_DP_DELTA,
+                                   min_cell=min_cell)
+        tables = selection.release(counts, labels)
         release = PrivacyRelease.objects.create(
             period_start=current.period_start, released_at=now, released_by=str(actor.pk),
-            epsilon=epsilon, scale=scale, min_cell=min_cell, window_start=window_start,
+            epsilon=epsilon, delta=selection.delta, scale=selection.scale,
+            threshold=selection.threshold, interval=selection.interval,
+            confidence=CONFIDENCE, min_cell=min_cell, window_start=window_start,
             window_end=window_end, last_feedback_id=last_id, tables=tables)
 
         audit.record(actor=actor, action="analytics.released", target=release,
-                     details={"epsilon": epsilon, "scale": scale, "min_cell": min_cell,
+                     details={"epsilon": epsilon, "delta": selection.delta,
+                              "scale": selection.scale, "threshold": selection.threshold,
+                              "min_cell": min_cell,
                               "period_start": current.period_start.isoformat()})
     return release

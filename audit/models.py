@@ -125,6 +125,10 @@ class Console(models.Model):
             ("manage_erasures", "Retry failed erasure steps"),
             ("view_pii_catalog", "See the PII catalog and the latest PII audit"),
             ("view_mail_feedback", "See mail feedback: bounces, complaints, the complaint rate"),
+            ("manage_imports", "Import subjects and suppression lists; read their reports"),
+            ("export_consent", "Download everyone's current consent, by opaque id"),
+            ("export_consent_emails", "Download the consent export with email addresses"),
+            ("manage_suppressions", "Suppress or unsuppress an address by typing it"),
             ("manage_brands", "Set brands: names, logos, colours, footers and senders"),
         ]
 
@@ -144,7 +148,13 @@ class PrivacyRelease(models.Model):
     released_at = models.DateTimeField()
     released_by = models.CharField(max_length=64, help_text="Staff user pk.")
     epsilon = models.FloatField(help_text="Spent by this release (all its tables together).")
+    delta = models.FloatField(null=True, help_text="Odds that the partition selection shows "
+                              "a category nobody is in (none: a release from before it).")
     scale = models.FloatField(help_text="Discrete Laplace scale of the noise on each count.")
+    threshold = models.PositiveIntegerField(null=True, help_text="Noisy counts under this are "
+                                            "not shown (calibrated to scale and delta).")
+    interval = models.FloatField(null=True, help_text="Half-width of each count's interval.")
+    confidence = models.FloatField(null=True, help_text="... at this confidence (0.95).")
     min_cell = models.PositiveIntegerField()
     window_start = models.DateTimeField(help_text="Feedback counted from here ...")
     window_end = models.DateTimeField(help_text="... to here.")

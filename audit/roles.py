@@ -13,7 +13,9 @@ ALL = [
     "view_overview", "view_audit_trail", "export_audit_trail", "verify_chain",
     "view_deliveries", "manage_deliveries", "lookup_subject", "send_preference_link",
     "view_analytics", "release_analytics", "view_feedback_comments", "view_erasures",
-    "manage_erasures", "view_pii_catalog", "view_mail_feedback", "manage_brands",
+    "manage_erasures", "view_pii_catalog", "view_mail_feedback",
+    "manage_imports", "export_consent", "export_consent_emails", "manage_suppressions",
+    "manage_brands",
 ]
 
 ROLES = {
@@ -21,7 +23,8 @@ ROLES = {
     PRIVACY_OFFICER: ALL,
     # The trail, reports and verification; reads only (exporting writes nothing but a file).
     AUDITOR: ["view_overview", "view_audit_trail", "export_audit_trail", "verify_chain",
-              "view_deliveries", "view_erasures", "view_pii_catalog", "view_mail_feedback"],
+              "view_deliveries", "view_erasures", "view_pii_catalog", "view_mail_feedback",
+              "export_consent"],
     # Aggregates only: never a single subject, never a comment.
     ANALYST: ["view_analytics", "release_analytics", "view_mail_feedback"],
     # One subject at a time, masked; no exports.

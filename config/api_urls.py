@@ -4,6 +4,8 @@ from django.urls import path
 
 from anonymizer import api as anonymizer_api
 from preferences import api as preferences_api
+from preferences import suppressions_api
+from preferences.imports import api as imports_api
 from preferences.privacy import api as privacy_api
 from preferences.propagation import api as propagation_api
 
@@ -31,4 +33,11 @@ urlpatterns = [
     path("erasures/<str:erasure_id>", anonymizer_api.ErasureStatusApi.as_view(),
          name="api-erasure"),
     path("events", privacy_api.EventsIngestApi.as_view(), name="api-events"),
+    path("suppressions", suppressions_api.SuppressionAddApi.as_view(), name="api-suppressions"),
+    path("suppressions/lift", suppressions_api.SuppressionLiftApi.as_view(),
+         name="api-suppressions-lift"),
+    path("imports", imports_api.ImportCreateApi.as_view(), name="api-imports"),
+    path("imports/<str:import_id>", imports_api.ImportStatusApi.as_view(), name="api-import"),
+    path("imports/<str:import_id>/problems", imports_api.ImportProblemsApi.as_view(),
+         name="api-import-problems"),
 ]

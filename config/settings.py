@@ -50,6 +50,13 @@ HUSH_SIGNUP_RATE_PER_CLIENT = env_str("HUSH_SIGNUP_RATE_PER_CLIENT", "10/h")
 HUSH_EXPORT_DIR = env_str("HUSH_EXPORT_DIR") or str(BASE_DIR / "var" / "exports")
 HUSH_EXPORT_LINK_MAX_AGE = env_int("HUSH_EXPORT_LINK_MAX_AGE", 48 * 3600, minimum=60)
 HUSH_EXPORT_EXPIRE_INTERVAL = env_int("HUSH_EXPORT_EXPIRE_INTERVAL", 600, minimum=5)
+# Imports uploaded through the API or the console wait here (private) until imported.
+HUSH_IMPORT_DIR = env_str("HUSH_IMPORT_DIR") or str(BASE_DIR / "var" / "imports")
+HUSH_IMPORT_MAX_BYTES = env_int("HUSH_IMPORT_MAX_BYTES", 512 * 1024 * 1024, minimum=1024)
+# An import whose last batch committed longer ago than this has stopped: queued again.
+HUSH_IMPORT_STALE_AFTER = env_int("HUSH_IMPORT_STALE_AFTER", 120, minimum=5)
+HUSH_IMPORT_SWEEP_INTERVAL = env_int("HUSH_IMPORT_SWEEP_INTERVAL", 30, minimum=1)
+HUSH_IMPORT_BATCH = env_int("HUSH_IMPORT_BATCH", 10000, minimum=1)  # rows per transaction
 
 # Mail in (preferences/inbound): the addresses the SMTP listener accepts at RCPT (the
 # mailto address above and these bounce / feedback-loop addresses, each also with a
@@ -96,6 +103,12 @@ HUSH_DP_BUDGET_PER_PERIOD = env_float("HUSH_DP_BUDGET_PER_PERIOD", 4.0, minimum=
 HUSH_DP_PERIOD_DAYS = env_int("HUSH_DP_PERIOD_DAYS", 7, minimum=1)
 HUSH_DP_MIN_CELL = env_int("HUSH_DP_MIN_CELL", 20, minimum=0)
 HUSH_DP_WEEKS = env_int("HUSH_DP_WEEKS", 12, minimum=1)
+# Partition selection: the odds that a category no one is in gets shown (per release).
+HUSH_DP_DELTA = env_float("HUSH_DP_DELTA", 1e-6, minimum=1e-12)
+if HUSH_DP_DELTA >= 0.5:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"HUSH_DP_DELTA must be under 0.5, got {HUSH_DP_DELTA}")
 
 # Propagation: every opt-out reaches every destination; these bound the retrying.
 HUSH_DELIVERY_MAX_ATTEMPTS = env_int("HUSH_DELIVERY_MAX_ATTEMPTS", 25, minimum=1)
@@ -191,6 +204,8 @@ AXES_VERBOSE = False
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"  # Hush's own 403 page
+
 # Brands: without a Brand row marked default (set in the console), these describe the
 # one brand subscriber pages and emails wear. HUSH_TEMPLATE_DIR is a folder of template
 # overrides: <dir>/<brand slug>/preferences/center.html for one brand, <dir>/preferences/...
@@ -219,6 +234,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "preferences.branding.context.context",
             ],
+            # {% load plain %}: the console's durations, rates and details in words.
+            "libraries": {"plain": "audit.console.plain_tags"},
         },
     },
 ]
@@ -360,6 +377,8 @@ CELERY_BEAT_SCHEDULE = {
                         "schedule": float(HUSH_RETENTION_INTERVAL)},
     "sweep-inbound": {"task": "preferences.inbound_events_sweep",
                       "schedule": HUSH_INBOUND_SWEEP_INTERVAL},
+    "sweep-imports": {"task": "preferences.imports_sweep",
+                      "schedule": float(HUSH_IMPORT_SWEEP_INTERVAL)},
     **({"poll-inbound-mailbox": {"task": "preferences.inbound_imap_poll",
                                  "schedule": float(HUSH_INBOUND_IMAP_INTERVAL)}}
        if HUSH_INBOUND_IMAP_URL else {}),

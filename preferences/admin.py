@@ -1,7 +1,9 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from rest_framework_api_key.admin import APIKeyModelAdmin
 
 from common.admin import ReadOnlyAdmin
+from common.crypto import email_digest
 from preferences.models import (
     ApiKey,
     CaptureCount,
@@ -16,6 +18,12 @@ from preferences.models import (
     Topic,
 )
 from preferences.propagation.delivery import deliveries_retry, destination_resume
+from preferences.suppressions import (
+    LIFTABLE,
+    NotLiftable,
+    suppression_by_address_add,
+    suppression_lift,
+)
 
 
 @admin.register(Topic)
@@ -58,10 +66,65 @@ class ConsentEventAdmin(ReadOnlyAdmin):
     list_filter = ("source", "kind")
 
 
+class SuppressionAddForm(forms.ModelForm):
+    """Staff type the address; only its keyed digest is stored."""
+
+    address = forms.EmailField(max_length=320, help_text="Normalised and digested; the "
+                               "address itself is never stored.")
+    reason = forms.ChoiceField(choices=[(r.value, r.label) for r in Suppression.Reason
+                                        if r in LIFTABLE], initial=Suppression.Reason.MANUAL)
+
+    class Meta:
+        model = Suppression
+        fields = ("reason",)
+
+
 @admin.register(Suppression)
 class SuppressionAdmin(admin.ModelAdmin):
+    """Add by typing the address; delete lifts it (not an erasure, nor a person's own
+    opt-out). Both go through `preferences.suppressions`, so they are recorded."""
+
     list_display = ("email_digest", "reason", "created_at")
     list_filter = ("reason",)
+    form = SuppressionAddForm
+    fields = ("address", "reason")
+    actions = ["lift"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def save_model(self, request, obj, form, change):
+        address = form.cleaned_data["address"]
+        try:
+            suppression_by_address_add(email=address, reason=form.cleaned_data["reason"],
+                                       actor=request.user)
+        except ValueError:
+            raise forms.ValidationError("not a valid email address") from None
+        saved = Suppression.objects.get(email_digest=email_digest(address))
+        obj.pk, obj.email_digest, obj.reason = saved.pk, saved.email_digest, saved.reason
+
+    def delete_model(self, request, obj):
+        try:
+            suppression_lift(email_digest=obj.email_digest, actor=request.user)
+        except NotLiftable:
+            self.message_user(request, "An erasure, or a person's own opt-out, is not lifted "
+                              "by staff.", messages.ERROR)
+
+    @admin.action(description="Lift the selected suppressions")
+    def lift(self, request, queryset):
+        lifted = refused = 0
+        for row in queryset:
+            try:
+                lifted += suppression_lift(email_digest=row.email_digest, actor=request.user)
+            except NotLiftable:
+                refused += 1
+        self.message_user(request, f"{lifted} lifted; {refused} kept (erased, or the "
+                          "person's own opt-out).")
 
 
 @admin.register(ApiKey)

@@ -10,6 +10,7 @@ class PreferencesConfig(AppConfig):
         # The tasks modules register their tasks, which services queue by name.
         from common.api import schema  # noqa: F401  (registers the schema extensions)
         from preferences import tasks  # noqa: F401
+        from preferences.imports import tasks as imports_tasks  # noqa: F401
         from preferences.inbound import tasks as inbound_tasks  # noqa: F401
         from preferences.privacy import consent_cache
         from preferences.privacy import tasks as privacy_tasks  # noqa: F401

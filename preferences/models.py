@@ -674,3 +674,112 @@ class DailyCount(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.name}: {self.count}"
+
+
+class Import(models.Model):
+    """One file of subjects or suppressions brought in (`manage.py import`, the API, the
+    console), and how far it got.
+
+    The file is read in batches; each batch's rows and this row's checkpoint
+    (`lines_done`, `bytes_done`, the counts) commit together, so an import that stops
+    (a killed worker, a cut database) continues after the last committed batch.
+    Nothing of the file's content is kept here: its path, size and SHA-256 only.
+    """
+
+    class Kind(models.TextChoices):
+        SUBJECTS = "subjects", _("Subjects")
+        SUPPRESSIONS = "suppressions", _("Suppressions")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Stopped with an error")
+
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    preset = models.CharField(max_length=32, blank=True)
+    mapping = models.JSONField(default=dict, blank=True,
+                               help_text="Hush field or topic slug -> the file's column.")
+    topic_slug = models.SlugField(max_length=64, blank=True,
+                                  help_text="The topic a one-list export (Mailchimp) feeds.")
+    file_path = models.CharField(max_length=500)
+    file_name = models.CharField(max_length=200, blank=True)
+    file_sha256 = models.CharField(max_length=64)
+    file_size = models.BigIntegerField(default=0)
+    lines_done = models.PositiveIntegerField(default=0, help_text="The checkpoint: last line "
+                                             "of the last committed batch.")
+    bytes_done = models.BigIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    bad = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=200, blank=True, help_text="A fixed message, no values.")
+    requested_by = models.CharField(max_length=80, blank=True,
+                                    help_text="The audit actor, as type:id.")
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    beat_at = models.DateTimeField(null=True, blank=True,
+                                   help_text="The last batch's commit: a run silent for long "
+                                             "has stopped, and the sweeper queues it again.")
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"import {self.key} ({self.kind}, {self.status})"
+
+    @property
+    def audit_id(self):
+        return str(self.key)
+
+    @property
+    def progress(self) -> float:
+        """The share of the file read, 0..1."""
+        if self.status == self.Status.DONE:
+            return 1.0
+        return min(1.0, self.bytes_done / self.file_size) if self.file_size else 0.0
+
+
+class ImportProblem(models.Model):
+    """A row an import could not take: its line and a fixed reason, never its values."""
+
+    class Reason(models.TextChoices):
+        INVALID_ADDRESS = "invalid_address", _("invalid address")
+        MISSING_ADDRESS = "missing_address", _("no address or external id")
+        INVALID_DIGEST = "invalid_digest", _("invalid digest")
+        UNKNOWN_TOPIC = "unknown_topic", _("unknown topic")
+        INVALID_STATUS = "invalid_status", _("invalid status")
+        CONFLICTING_STATUS = "conflicting_status", _("conflicting status")
+        CONFLICTING_IDS = "conflicting_ids", _("email and external id name two subjects")
+        INVALID_VALUE = "invalid_value", _("invalid locale, country, time or reason")
+        UNREADABLE = "unreadable", _("unreadable row")
+
+    job = models.ForeignKey(Import, on_delete=models.CASCADE, related_name="problems")
+    line = models.PositiveIntegerField()
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+
+    class Meta:
+        indexes = [models.Index(fields=["job", "line"])]
+
+    def __str__(self):
+        return f"line {self.line}: {self.reason}"
+
+
+class DigestSuppression(models.Model):
+    """An address suppressed by the hash an email provider exported (SHA-256 or MD5 of
+    the lower-cased address), not yet matched to a subject.
+
+    Kept keyed (`HMAC(HUSH_DIGEST_KEY, "sha256:" + hash)`), as a plain provider hash can
+    be reversed by guessing addresses. A subject created later with a matching address
+    is suppressed then (`suppression_digests_match`).
+    """
+
+    keyed_digest = models.CharField(max_length=64, unique=True)
+    reason = models.CharField(max_length=20, choices=Suppression.Reason.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.keyed_digest[:12]}… ({self.reason})"

@@ -14,8 +14,9 @@ goes when retention reaches it.
 from datetime import timedelta
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
-from anonymizer.catalog import Category, PiiField, not_pii, register
+from anonymizer.catalog import Category, ForPerson, Meaning, PiiField, not_pii, register
 from preferences.models import (
     ApiKey,
     Brand,
@@ -26,7 +27,10 @@ from preferences.models import (
     DataExport,
     Delivery,
     Destination,
+    DigestSuppression,
     Feedback,
+    Import,
+    ImportProblem,
     InboundEvent,
     Purpose,
     PurposeConsent,
@@ -63,17 +67,36 @@ register(
     ],
     description="A person we may email. Kept after erasure as an empty row named "
                 "by its opaque id; no retention while the person is a subscriber.",
+    for_person=ForPerson(
+        Meaning.CONTACT, _("How we reach you"),
+        _("The address we write to, and what we know to write to you in your language."),
+        columns=(("email", _("Email address")), ("locale", _("Language")),
+                 ("country", _("Country")), ("external_id", _("Your customer number")),
+                 ("unsubscribed_all", _("Unsubscribed from everything")),
+                 ("created_at", _("On our list since")))),
 )
 
 register(
     Subscription, subject="subject__public_id", erase_rows=True, fields=[],
     description="A subject's choice per topic: personal by association, deleted on erasure.",
+    for_person=ForPerson(
+        Meaning.SUBSCRIPTIONS, _("What you receive"),
+        _("Each kind of email we send, and whether you get it."),
+        columns=(("topic", _("Emails")), ("status", _("You get them")),
+                 ("paused_until", _("Paused until")), ("updated_at", _("Last changed")))),
 )
 
 register(
     ConsentEvent, subject="subject__public_id", erase_rows=True, fields=[],
     description="Consent history: deleted on erasure; the audit trail keeps the "
                 "opaque record of each change.",
+    for_person=ForPerson(
+        Meaning.HISTORY, _("Your changes, and when"),
+        _("Every change to your subscriptions and choices, newest first, and how it came "
+          "to us."),
+        columns=(("occurred_at", _("When")), ("kind", _("What")), ("topic", _("Emails")),
+                 ("purpose", _("Use of your data")), ("old_status", _("Before")),
+                 ("new_status", _("After")), ("source", _("How")))),
 )
 
 register(
@@ -94,6 +117,12 @@ register(
                 "opaque id and survives the subject; a finished (delivered or failed) "
                 f"delivery is deleted after {DELIVERY_RETENTION.days} days, a pending "
                 "one is kept.",
+    for_person=ForPerson(
+        Meaning.OTHER, _("Messages to our other systems"),
+        _("When you change a choice, we tell the systems that send our emails, so they "
+          "follow it."),
+        columns=(("created_at", _("When")), ("event_type", _("About")),
+                 ("status", _("Passed on")))),
 )
 
 register(
@@ -115,6 +144,11 @@ register(
     fields=[PiiField("email_digest", Category.IDENTIFIER, erase=None,
                      note="kept on erasure so the address is never mailed again")],
     description="Addresses that must never be mailed, as keyed digests; outlives erasure.",
+    for_person=ForPerson(
+        Meaning.CONTACT, _("Never to be emailed"),
+        _("Your address is on the list of addresses we must never write to. We keep only "
+          "a scrambled form of it, so that it stays there even after erasure."),
+        columns=(("reason", _("Why")), ("created_at", _("Since")))),
 )
 
 register(
@@ -146,17 +180,30 @@ register(
     PurposeConsent, subject="subject__public_id", erase_rows=True, fields=[],
     description="A subject's privacy choice per purpose: personal by association, deleted "
                 "on erasure.",
+    for_person=ForPerson(
+        Meaning.CHOICES, _("Your privacy choices"),
+        _("What you allowed us to do with your data, and what you did not."),
+        columns=(("purpose", _("Use of your data")), ("granted", _("Allowed")),
+                 ("source", _("How you told us")), ("updated_at", _("Last changed")))),
 )
 
 register(
     DataExport, subject="subject__public_id", erase_rows=True, fields=[],
     description="\"Download my data\" requests; the file itself is encrypted and deleted "
                 "after download or expiry.",
+    for_person=ForPerson(
+        Meaning.HISTORY, _("Your copies of your data"),
+        _("Each time you asked for a copy like this one."),
+        columns=(("requested_at", _("Asked on")), ("status", _("Status")),
+                 ("downloaded_at", _("Downloaded on")))),
 )
 
 register(
     CaptureRule, subject="subject__public_id", erase_rows=True, fields=[],
     description="Capture rules; one naming a subject (a test account) goes with it.",
+    for_person=ForPerson(
+        Meaning.OTHER, _("Test settings that name you"),
+        columns=(("name", _("Name")), ("environment", _("Where")))),
 )
 
 not_pii(Purpose, reason="the company's own purpose names and descriptions")
@@ -177,6 +224,32 @@ register(
     description="Opt-outs that came in by mail or from an email provider (the ledger): no "
                 "message content; an applied row is deleted after "
                 f"{INBOUND_RETENTION.days} days.",
+    for_person=ForPerson(
+        Meaning.HISTORY, _("Replies and returned mail"),
+        _("Unsubscribe replies, returned (bounced) messages and spam reports about your "
+          "address, as your mail provider passed them to us."),
+        columns=(("received_at", _("When")), ("kind", _("What")),
+                 ("channel", _("Came by")), ("topic_slug", _("Emails")))),
 )
 not_pii(DailyCount, reason="counters per day and name (consent checks, refused webhook "
                            "calls); nothing of a person")
+
+register(
+    Import, subject=None,
+    fields=[
+        # Chosen by whoever uploaded it; could name a colleague or a customer.
+        PiiField("file_name", Category.IDENTIFIER, erase=None, note="staff data"),
+        PiiField("file_path", Category.IDENTIFIER, erase=None,
+                 note="where the file waits; an uploaded file is deleted once imported"),
+    ],
+    description="Imports of subjects and suppression lists: counts and a checkpoint, never "
+                "the file's content; an uploaded file is deleted once imported.",
+)
+not_pii(ImportProblem, reason="a line number and a fixed reason code, never the row's values")
+register(
+    DigestSuppression, subject=None,
+    fields=[PiiField("keyed_digest", Category.IDENTIFIER, erase=None,
+                     note="kept like the suppression list, so the address is never mailed")],
+    description="Addresses suppressed by an email provider's hash, keyed again; matched to "
+                "a subject when one with that address appears.",
+)

@@ -26,8 +26,10 @@ from common.tasks import task_send_on_commit
 from preferences.branding.mail import branded_mail, language_of
 from preferences.branding.selectors import brand_named
 from preferences.email import preferences_url
+from preferences.imports.bulk import digest_matches
 from preferences.models import (
     ConsentEvent,
+    DigestSuppression,
     EventType,
     Feedback,
     Source,
@@ -390,11 +392,13 @@ def _upsert_once(*, actor, source, email, digest, external_id, locale, country, 
             raise Conflict
         subject = by_email or by_external
         created = subject is None
+        created_or_moved = created
         if created:
             subject = Subject(email=email, email_digest=digest, external_id=external_id,
                               pending_since=timezone.now() if double_opt_in else None)
         elif email and subject.email_digest != digest:
             subject.email, subject.email_digest = email, digest
+            created_or_moved = True
         if external_id:
             subject.external_id = external_id
         if locale is not None:
@@ -404,6 +408,11 @@ def _upsert_once(*, actor, source, email, digest, external_id, locale, country, 
         subject.save()
         audit.record(actor=actor, action="subject.created" if created else "subject.updated",
                      target=subject, details={"source": source})
+        if email and created_or_moved and DigestSuppression.objects.exists():
+            # an email provider's list named this address by its hash (import suppressions)
+            for matched, reason in digest_matches([(subject.pk, email)]):
+                suppressions_add(email_digests=[matched], reason=reason, source=Source.IMPORT,
+                                 actor=actor)
         wanted = dict(subscriptions)
         if created:
             for topic in Topic.objects.filter(default_subscribed=True):

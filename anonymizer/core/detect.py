@@ -69,18 +69,30 @@ _EMAIL = re.compile(
 # A run of digits and separators that starts a token (not inside a word, a
 # path, a version or an id) and ends on a digit or ")".
 _NUM = re.compile(
-    r"[0-9+(\-](?<![\w.+\-/%#][0-9+(\-])(?<!:[0-9(\-])"
+    # not after "12:" (a time's later parts) but after "ip:" or "tel:" (a key's value)
+    r"[0-9+(\-](?<![\w.+\-/%#][0-9+(\-])(?<![0-9]:[0-9(\-])"
     # dates are not numbers (the first digit is already consumed here)
     r"(?!(?<=\d)\d{3}-\d\d-\d\d(?:[T ]\d|\b)|(?<=\d)\d?[./]\d\d?[./]\d{2,4}\b(?![./]\d)"
     # nor are prices ("1894.35 USD"): digits, a point, two decimals, then no more digits
     r"|(?<=\d)\d{0,6}\.\d\d(?![\d.,]|[ \-/]?\d))"
     r"[0-9 ().,/+\-]{5,}"
-    r"(?<=[0-9)])(?![\w/%]|[.\-:][0-9A-Za-z])"
+    # and it ends where a token ends: before an extension ("x036"), a port (":8080") or
+    # punctuation, not inside an id, a path or a version
+    r"(?<=[0-9)])(?!(?!x\d)[\w/%]|[.\-][0-9A-Za-z]|:(?!\d{1,5}(?![\w.:\-]))[0-9A-Za-z])"
 )
 _NUM_GROUPS = re.compile(r"[^ ,]+")
 # A cluster holds digits and these separators only (see _NUM): dropping them leaves digits.
 _DROP_SEPARATORS = str.maketrans("", "", " ().,/+-")
 _IPV4 = re.compile(r"(?:\d{1,3}\.){3}\d{1,3}")
+_IPV4_CIDR = re.compile(r"((?:\d{1,3}\.){3}\d{1,3})/(\d{1,2})")
+# "463-612-6138x036", "201-555-0123 ext. 12": the extension belongs to the number.
+_EXTENSION = re.compile(r"(?i)[ \t]?(?:x|ext\.?|extension)[ \t]?\d{1,6}(?![\w])")
+# A Chinese mobile: 1[3-9]X XXXX XXXX, written without trunk prefix or country code.
+_CN_MOBILE = re.compile(r"1[3-9]\d(?:[ \-]?\d{4}){2}")
+# A key or cue word just before a number that says it is one ("sms sent to", "phone":).
+_PHONE_CUE = re.compile(
+    r"(?i)(?:phone|tel|mobil|cell|sms|call|fax|whats\s?app|handy|portable|m[oó]vil|contact)"
+    r"[\w\\\"']*(?:\W{1,4}[a-z]{1,5}){0,3}\W{0,4}$")
 _GPS = re.compile(r"([-+]?\d{1,2}\.\d{3,})\s?,\s?([-+]?\d{1,3}\.\d{3,})")
 _SSN = re.compile(r"(\d{3})([- ]?)(\d{2})\2(\d{4})")
 # Printed cards group 4-4-4-4(-3) or 4-6-5 / 4-6-4; "408-8148-1721681" is an id.
@@ -99,6 +111,9 @@ _LATLON_KV = re.compile(
 # Each pattern starts with a character class, not a lookbehind: re then skips
 # characters that cannot start a match in a tight loop.
 _IBAN = re.compile(r"[A-Z](?<![A-Za-z0-9][A-Z])[A-Z][0-9]{2}(?:[ \-]?[A-Z0-9]){11,30}")
+# People paste IBANs lower-case too ("gb42nawi0445..."): the same shape, all lower, but
+# not inside a hex id ("...-ee85-40f33ee7..." is a UUID's tail): no dash before or inside.
+_IBAN_LOWER = re.compile(r"[a-z](?<![A-Za-z0-9\-][a-z])[a-z][0-9]{2}(?: ?[a-z0-9]){11,30}")
 # MAC addresses are rare: look for their separators' rhythm before the real regex
 # (a pattern that starts with a literal is searched for at C speed).
 _MAC_COLONS = re.compile(r":[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}:")
@@ -117,7 +132,7 @@ _MAC = re.compile(
 )
 _IPV6 = re.compile(
     r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}|(?=::))(?::[0-9A-Fa-f]{0,4}){2,7}"
-    r"(?:(?<=:)(?:\d{1,3}\.){3}\d{1,3})?(?:%[\w.]+)?(?![\w:]|\.\d)"
+    r"(?:(?<=:)(?:\d{1,3}\.){3}\d{1,3})?(?:%[\w.]+)?(?:/\d{1,3}(?!\d))?(?![\w:]|\.\d)"
 )
 
 # --- SECRET ----------------------------------------------------------------
@@ -212,13 +227,31 @@ _DOB = re.compile(
 )
 
 # --- PERSON (by context in free text) --------------------------------------
-_UPPER, _LOWER = "A-ZÀ-ÖØ-Þ", "a-zà-öø-ÿ"
+def _letter_class(test) -> str:
+    """A regex class of every BMP letter `test` accepts ("Ł", "Č", "đ", "ё", "ά"): `re`
+    has no \\p{Lu}, and a Latin-1 class cut "Kozłowski" to "Koz"."""
+    ranges, start, last = [], None, None
+    for code in range(0x41, 0x10000):
+        if test(chr(code)):
+            if start is None:
+                start = code
+            last = code
+        elif start is not None:
+            ranges.append(re.escape(chr(start)) + ("-" + re.escape(chr(last)) if last > start
+                                                    else ""))
+            start = None
+    return "".join(ranges)
+
+
+_UPPER = _letter_class(lambda ch: ch.isupper() or ch.istitle())
+_LOWER = _letter_class(lambda ch: ch.islower())
 # "Ann", "O'Neil", "Mary-Jane", "McDonald" (\u2019 is the typographic apostrophe).
 _NAME_WORD = (
-    rf"[{_UPPER}][{_LOWER}]*(?:['\u2019\-][{_UPPER}{_LOWER}][{_LOWER}]+|[A-Z][{_LOWER}]+)?"
+    rf"[{_UPPER}][{_LOWER}]*(?:['\u2019\-][{_UPPER}{_LOWER}][{_LOWER}]+|[{_UPPER}][{_LOWER}]+)?"
     rf"[{_LOWER}]"
 )
-_NAME = rf"{_NAME_WORD}(?:[ \t]+(?:[A-Z]\.[ \t]+)?{_NAME_WORD}){{0,2}}"
+# a middle initial with or without its point: "Ruth R Montez", "John F. Kennedy"
+_NAME = rf"{_NAME_WORD}(?:[ \t]+(?:[{_UPPER}]\.?[ \t]+)?{_NAME_WORD}){{0,2}}"
 # Cue word -> a word the rule may need before it ("my name is", "I'm called").
 _PERSON_CUES = {
     "name": ("my", "full", "first", "last", "customer", "contact"),
@@ -228,11 +261,24 @@ _PERSON_CUES = {
 }
 _PERSON = re.compile(
     r"(?:(?i:\bmy\s+name\s+is|\bmy\s+name's|\bi'?m\s+called|\bcall\s+me|"
-    r"\b(?:full[\s_]*|first[\s_]*|last[\s_]*|customer[\s_]*|contact[\s_]*)?name\s*[:=])"
+    r"\b(?:full[\s_]*|first[\s_]*|last[\s_]*|customer[\s_]*|contact[\s_]*)?name"
+    r"(?:\\?[\"'])?\s*[:=]\s*(?:\\?[\"'])?)"
     r"|(?i:\bdear|\bsigned\s*[,:]?|\b(?:kind\s+|best\s+|warm\s+)?regards\s*[,:]?|"
     r"\bsincerely\s*[,:]?|\byours\s+truly\s*[,:]?))"
     r"[ \t]*\n?[ \t]*(?P<v>" + _NAME + r")"
 )
+# "my name is lena andersson": people type their name lower-case after the strongest
+# cue; the name is the words up to the first ordinary word ("... and i live in ...").
+_PERSON_LOWER = re.compile(
+    r"(?i:my\s+name\s+is|my\s+name's|i'?m\s+called|call\s+me)[ \t]+"
+    rf"(?P<v>[{_LOWER}][{_LOWER}'\u2019\-]+(?:[ \t]+[{_LOWER}][{_LOWER}'\u2019\-]+){{0,2}})"
+)
+_NOT_NAMES = frozenset((
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "have", "here", "i",
+    "if", "in", "is", "it", "its", "just", "me", "my", "not", "now", "of", "on", "or", "please",
+    "so", "that", "the", "their", "then", "there", "this", "to", "too", "very", "was", "we",
+    "with", "you", "your", "unknown", "private", "none", "secret", "irrelevant",
+))
 _TITLES = ("Mr", "Ms", "Mx", "Miss", "Dr", "Prof")
 _PERSON_TITLE = re.compile(r"\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof)\.?[ \t]+(?P<v>" + _NAME + r")")
 
@@ -284,29 +330,38 @@ def spans(text: str, *, regions: tuple[str, ...] | None = None) -> list[Span]:
         _emails(text, add)
     has_digit = _has_digit(text)
     if has_digit:
-        before = len(found)
+        # IBAN-shaped values, valid or not: their digit groups are not searched again
+        # for cards and phones (a mistyped IBAN is not three phone numbers).
+        taken: list[Span] = []
         if text.isascii():
             shape = text.encode("ascii").translate(_SHAPE)
-            i = shape.find(b"AA00")
-            while i >= 0:
-                m = _IBAN.match(text, i)
-                if m:
-                    _iban(m, found)
-                i = shape.find(b"AA00", i + 1)
+            for head, pattern in ((b"AA00", _IBAN), (b"aa00", _IBAN_LOWER)):
+                i = shape.find(head)
+                while i >= 0:
+                    m = pattern.match(text, i)
+                    if m:
+                        _iban(m, found, taken)
+                    i = shape.find(head, i + 1)
+            if len(taken) > 1:
+                taken.sort()
         else:
-            for m in _IBAN.finditer(text):
-                _iban(m, found)
-        # An IBAN's digit groups are not searched again for cards and phones.
-        _numeric(text, found, regions or DEFAULT_PHONE_REGIONS, found[before:])
+            for pattern in (_IBAN, _IBAN_LOWER):
+                for m in pattern.finditer(text):
+                    _iban(m, found, taken)
+            taken.sort()
+        _numeric(text, found, regions or DEFAULT_PHONE_REGIONS, taken)
     colons = text.count(":")
     if (colons >= 5 and _MAC_COLONS.search(text)) or (
             text.count("-") >= 5 and _MAC_DASHES.search(text)) or _MAC_DOTS.search(text):
         for m in _MAC.finditer(text):
-            add((m.start(), m.end(), MAC_ADDRESS, "mac"))
+            if v.mac_ok(m.group()):
+                add((m.start(), m.end(), MAC_ADDRESS, "mac"))
     if colons >= 7 or "::" in text:
         for m in _IPV6.finditer(text):
             candidate = m.group()
-            if ("::" in candidate or candidate.count(":") == 7) and v.ipv6_ok(candidate):
+            address, _, prefix = candidate.partition("/")  # a CIDR prefix is taken whole
+            if ("::" in address or address.count(":") == 7) and v.ipv6_ok(address) and (
+                    not prefix or int(prefix) <= 128):
                 add((m.start(), m.end(), IP_ADDRESS, "ipv6"))
 
     low = text.lower()
@@ -425,6 +480,26 @@ def _context_at(text: str, low: str, i: int, spec, add) -> None:
     m = m or pattern.match(text, i)
     if m:
         add((m.start("v"), m.end("v"), kind, rule))
+    elif pattern is _PERSON and before:
+        _lower_name_at(text, low, i, before, add)
+
+
+def _lower_name_at(text: str, low: str, i: int, before: tuple[str, ...], add) -> None:
+    j = i
+    while j and low[j - 1] in _WORD_GAP:
+        j -= 1
+    for word in before:
+        if low.endswith(word, 0, j):
+            m = _PERSON_LOWER.match(text, j - len(word))
+            if m:
+                start, end = m.start("v"), m.start("v")
+                for w in re.finditer(r"\S+", m.group("v")):
+                    if w.group() in _NOT_NAMES:
+                        break
+                    end = m.start("v") + w.end()
+                if end > start:
+                    add((start, end, PERSON, "person_context"))
+            return
 
 
 _WORD_GAP = frozenset(" \t\r\n_")
@@ -452,23 +527,27 @@ def _cue_rules() -> dict[str, list]:
     return rules
 
 
-def _iban(m: re.Match, found: list) -> None:
-    """The regex over-reaches into following words; the country's length bounds it."""
+def _iban(m: re.Match, found: list, taken: list) -> None:
+    """The regex over-reaches into following words; the country's length bounds it.
+    A value of the right shape and length goes to `taken` whatever its checksum."""
     text = m.string
     s = m.start()
-    size = v.IBAN_LENGTHS.get(text[s:s + 2])
+    size = v.IBAN_LENGTHS.get(text[s:s + 2].upper())
     if size is None:
         return
     body = _IBAN_BODIES.get(size)
     if body is None:
-        body = _IBAN_BODIES[size] = re.compile(rf"(?:[ \-]?[A-Z0-9]){{{size - 4}}}")
+        body = _IBAN_BODIES[size] = re.compile(rf"(?:[ \-]?[A-Za-z0-9]){{{size - 4}}}")
     rest = body.match(text, s + 4, m.end())  # (the first four never hold a separator)
     if rest is None:
         return
     i = rest.end()
-    if (i >= len(text) or not text[i].isalnum() or text[i - 1] in " -" or text[i] in " -") and (
-            v.iban_ok(text[s:i].replace(" ", "").replace("-", ""))):
-        found.append((s, i, IBAN, "iban"))
+    if i >= len(text) or not text[i].isalnum() or text[i - 1] in " -" or text[i] in " -":
+        compact = text[s:i].replace(" ", "").replace("-", "")
+        if compact.isupper() or compact.islower():  # not "Gb42NaWi...": one case
+            taken.append((s, i, IBAN, "iban"))
+            if v.iban_ok(compact):
+                found.append((s, i, IBAN, "iban"))
 
 
 _IBAN_BODIES: dict[int, re.Pattern] = {}
@@ -499,6 +578,18 @@ def _numeric(text: str, found: list, regions: tuple[str, ...], taken: list[Span]
 def _cluster(text: str, s: int, e: int, cand: str, found: list, regions: tuple[str, ...]) -> None:
     if cand[0] == "-" and not (len(cand) > 1 and cand[1].isdigit()):
         return
+    if cand[-1] == ")" and (cand[0] == "(" or "(" not in cand):
+        # "(192.168.1.1)", "(+44 20 7946 0958)": the brackets are not the value's
+        if cand.count("(") <= 1 and cand.count(")") == 1:
+            if cand[0] == "(":
+                cand, s = cand[1:], s + 1
+            cand, e = cand[:-1], e - 1
+    elif cand[0] == "(" and ")" not in cand:
+        cand, s = cand[1:], s + 1
+    if e < len(text) and text[e] == ":":  # "10.0.0.1:8080": only an address takes a port
+        if _IPV4.fullmatch(cand) and v.ipv4_ok(cand):
+            found.append((s, e, IP_ADDRESS, "ipv4"))
+        return
     # A part that _classify takes is 7+ characters long: shorter clusters have none.
     if not _classify(text, s, e, cand, found, regions) and len(cand) >= 9 and (
             " " in cand or "," in cand):
@@ -523,13 +614,19 @@ def _classify(text: str, s: int, e: int, cand: str, found: list,
                 found.append((s, e, IP_ADDRESS, "ipv4"))
                 return True
             return False
+        if dots == 3 and "/" in cand:
+            g = _IPV4_CIDR.fullmatch(cand)  # a network prefix, "192.168.1.0/24", taken whole
+            if g and v.ipv4_ok(g.group(1)) and int(g.group(2)) <= 32:
+                found.append((s, e, IP_ADDRESS, "ipv4_cidr"))
+                return True
         if "," in cand:
             g = _GPS.fullmatch(cand.lstrip("+"))
             if g and v.gps_ok(g.group(1), g.group(2)):
                 found.append((s, e, GPS, "gps_pair"))
                 return True
     # (A card followed by more digits, "... 1111 123", is found by _classify_windows.)
-    if 13 <= n <= 19 and (n == len(cand) or _CARD_PRINTED.fullmatch(cand)) and v.card_ok(digits):
+    if v.CARD_MIN_LENGTH <= n <= 19 and (n == len(cand) or _CARD_PRINTED.fullmatch(cand)) and (
+            v.card_ok(digits)):
         found.append((s, e, CREDIT_CARD, "card_luhn"))
         return True
     if n == 9:
@@ -539,10 +636,37 @@ def _classify(text: str, s: int, e: int, cand: str, found: list,
                 g.group(2) or _SSN_CUE.search(text, max(0, s - 30), s)):
             found.append((s, e, US_SSN, "ssn"))
             return True
-    if 7 <= n <= 15 and _phone_ok(cand, digits, regions):
-        found.append((s, e, PHONE, "phone"))
+        if g and g.group(2) == "-":
+            return True  # "078-05-0000": SSN-shaped but never issued, and no phone's shape
+    if n == 11 and digits[0] == "1" and _CN_MOBILE.fullmatch(cand) and (
+            _phones_module().valid_for_code(86, digits)):
+        found.append((s, _with_extension(text, e), PHONE, "phone_cn_mobile"))
         return True
+    if 7 <= n <= 15:
+        if _phone_ok(cand, digits, regions):
+            found.append((s, _with_extension(text, e), PHONE, "phone"))
+            return True
+        if _possible_in_context(text, s, cand, digits):
+            found.append((s, _with_extension(text, e), PHONE, "phone_context"))
+            return True
     return False
+
+
+def _with_extension(text: str, e: int) -> int:
+    if e < len(text) and text[e] in " \txXe":
+        m = _EXTENSION.match(text, e)
+        if m:
+            return m.end()
+    return e
+
+
+def _possible_in_context(text: str, s: int, cand: str, digits: str) -> bool:
+    """An international number phonenumbers calls possible (right length for its country)
+    but not allocated yet, right after a phone key or cue word ("sms sent to +44 ...")."""
+    if not (cand[0] == "+" or cand.lstrip("(").startswith("+")):
+        return False
+    return _PHONE_CUE.search(text, max(0, s - 40), s) is not None and (
+        _phones_module().possible_international(digits))
 
 
 def _classify_windows(text: str, s: int, cand: str, found: list,

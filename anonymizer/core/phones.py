@@ -142,3 +142,22 @@ def national_gate(regions: tuple[str, ...]):
 
 def _anything(digits: str) -> bool:
     return True
+
+
+def valid_for_code(code: int, nsn: str) -> bool:
+    """Is `nsn` a valid national number for calling code `code` (86: China)?"""
+    return _valid_for_code(code, nsn)
+
+
+def possible_international(digits: str) -> bool:
+    """`digits` after a "+" have the length a number of their country can have (allocated
+    or not); "+41 (0)69 ..." is read without its written trunk "0"."""
+    for size in (1, 2, 3):
+        code = int(digits[:size]) if len(digits) > size else -1
+        if code in COUNTRY_CODE_TO_REGION_CODE:
+            nsn = digits[size:]
+            if nsn.startswith("0") and code != 1 and code != 39:
+                nsn = nsn[1:]
+            number = phonenumbers.PhoneNumber(country_code=code, national_number=int(nsn or 0))
+            return phonenumbers.is_possible_number(number)
+    return False

@@ -16,15 +16,23 @@ _CARD_PREFIXES = (
     ("34", 15, 15), ("37", 15, 15),                         # Amex
     ("6011", 16, 19), ("65", 16, 19),                       # Discover
     *((str(p), 16, 19) for p in range(644, 650)),
-    *((str(p), 16, 19) for p in range(3528, 3590)),         # JCB
+    # JCB: 3528-3589 by the book, but test data (Faker's table) and older cards use the
+    # whole 35 block; a 16-19 digit Luhn-valid 35... number is a card either way.
+    ("35", 16, 19),
+    ("1800", 15, 15), ("2131", 15, 15),                     # JCB's 15-digit ranges
+    *((str(p), 16, 19) for p in range(2200, 2205)),         # Mir
     *((str(p), 14, 19) for p in range(300, 306)),           # Diners
-    ("36", 14, 19), ("38", 16, 19), ("39", 16, 19),
+    ("36", 14, 19), ("38", 14, 19), ("39", 14, 19),          # (38/39: 14 digits before 2014)
     ("62", 16, 19),                                         # UnionPay
     ("50", 12, 19), *((str(p), 12, 19) for p in range(56, 70)),  # Maestro
+    ("0604", 12, 19),                                       # Maestro's old UK range
 )
-_CARD_BY_PREFIX: dict[str, tuple[int, int]] = {}
+# A prefix may belong to more than one network ("65" is Discover and Maestro): every
+# (low, high) length range it issues is kept.
+_CARD_BY_PREFIX: dict[str, list[tuple[int, int]]] = {}
 for _prefix, _low, _high in _CARD_PREFIXES:
-    _CARD_BY_PREFIX.setdefault(_prefix, (_low, _high))
+    _CARD_BY_PREFIX.setdefault(_prefix, []).append((_low, _high))
+CARD_MIN_LENGTH = 12  # Maestro
 
 
 def luhn_ok(digits: str) -> bool:
@@ -40,19 +48,22 @@ _LUHN_DOUBLED = str.maketrans("0123456789", "0246813579")
 
 
 def card_ok(digits: str) -> bool:
-    """13-19 digits, a known issuer prefix with a length it issues, and Luhn."""
+    """12-19 digits, a known issuer prefix with a length it issues, and Luhn."""
     n = len(digits)
-    if not 13 <= n <= 19:
+    if not CARD_MIN_LENGTH <= n <= 19:
         return False
     for size in (1, 2, 3, 4):
-        bounds = _CARD_BY_PREFIX.get(digits[:size])
-        if bounds and bounds[0] <= n <= bounds[1]:
-            return luhn_ok(digits)
+        for low, high in _CARD_BY_PREFIX.get(digits[:size], ()):
+            if low <= n <= high:
+                return luhn_ok(digits)
     return False
 
 
-# Lengths from the SWIFT IBAN registry.
+# Lengths from the SWIFT IBAN registry (release 99: every country, Libya and Russia
+# included; python-stdnum's iban.dat agrees, tests/anonymizer/test_detect_formats.py checks).
 IBAN_LENGTHS = {
+    "BI": 27, "DJ": 27, "FK": 18, "HN": 28, "LY": 25, "MN": 20, "NI": 28, "OM": 23,
+    "RU": 33, "SD": 18, "SO": 23, "YE": 30,
     "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22,
     "BH": 22, "BR": 29, "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22,
     "DK": 18, "DO": 28, "EE": 20, "EG": 29, "ES": 24, "FI": 18, "FO": 18, "FR": 27,
@@ -68,6 +79,7 @@ IBAN_LENGTHS = {
 
 def iban_ok(compact: str) -> bool:
     """`compact` is upper-case without spaces; its length must be its country's."""
+    compact = compact.upper()
     if IBAN_LENGTHS.get(compact[:2]) != len(compact) or not compact[2:4].isdigit():
         return False
     # The country code moves to the end, its letters as numbers (D -> 13, E -> 14).
@@ -114,3 +126,9 @@ def gps_ok(lat: str, lon: str) -> bool:
         return abs(float(lat)) <= 90.0 and abs(float(lon)) <= 180.0
     except ValueError:
         return False
+
+
+def mac_ok(candidate: str) -> bool:
+    """Not the broadcast (FF:FF:...) or all-zero address: they name no device."""
+    hex_digits = candidate.replace(":", "").replace("-", "").replace(".", "").lower()
+    return hex_digits.strip("0") != "" and hex_digits.strip("f") != ""

@@ -1,18 +1,26 @@
-"""Feedback analytics: a differentially private release, shown as tables and SVG bars."""
+"""Feedback analytics: a differentially private release, shown as tables and SVG bars.
+
+Only what the release's partition selection kept is drawn; each shown count carries
+the interval its noise allows."""
 
 from datetime import timedelta
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from anonymizer import dp
 from audit.console.access import role_required
 from preferences.models import Feedback
 
-TITLES = {"reason": "Unsubscribes by reason", "topic": "by topic",
-          "week": "by week (starting Monday)", "country": "by country"}
+TITLES = {"reason": gettext_lazy("Unsubscribes by reason"), "topic": gettext_lazy("by topic"),
+          "week": gettext_lazy("by week (starting Monday)"),
+          "country": gettext_lazy("by country")}
+HEADINGS = {"reason": gettext_lazy("Reason"), "topic": gettext_lazy("Topic"),
+            "week": gettext_lazy("Week"), "country": gettext_lazy("Country")}
 CHART_ROWS = 20  # the longest tables (countries) chart their largest shown cells only
 BAR_WIDTH = 320
 COMMENT_DAYS = 30
@@ -37,6 +45,19 @@ def _labels(table: str, rows: list) -> list:
     return rows
 
 
+def _with_intervals(rows: list, release) -> list[dict]:
+    """Each shown count with its confidence interval (never under 0); a count the
+    selection did not keep has none. Releases from before intervals show none."""
+    out = []
+    for label, value in rows:
+        row = {"label": label, "value": value, "low": None, "high": None}
+        if value is not None and release.interval is not None:
+            row["low"] = max(0, value - int(release.interval))
+            row["high"] = value + int(release.interval)
+        out.append(row)
+    return out
+
+
 def _comments(request):
     """Redacted comments (stored redacted), for privacy officers only."""
     if not request.user.has_perm("audit.view_feedback_comments"):
@@ -57,12 +78,15 @@ def analytics(request):
         for table in dp.TABLES:
             rows = _labels(table, release.tables[table])
             withheld = sum(1 for _, v in rows if v is None)
-            shown = [r for r in rows if r[1] is not None] if table == "country" else rows
-            sections.append({"key": table, "title": TITLES[table], "rows": shown,
+            # Only selected countries are listed: ~250 "not shown" rows say nothing.
+            listed = [r for r in rows if r[1] is not None] if table == "country" else rows
+            sections.append({"key": table, "title": TITLES[table], "heading": HEADINGS[table],
+                             "rows": _with_intervals(listed, release),
                              "withheld": withheld, "chart": chart(rows)})
     return render(request, "console/analytics.html", {
         "release": release, "sections": sections, "budget": dp.budget(),
         "epsilon": dp.settings.HUSH_DP_EPSILON_PER_RELEASE,
+        "delta": dp.settings.HUSH_DP_DELTA,
         "can_release": request.user.has_perm("audit.release_analytics"),
         "comments": _comments(request),
     })
@@ -74,5 +98,5 @@ def analytics_release(request):
     try:
         dp.release_make(actor=request.user)
     except dp.BudgetExhausted as refused:
-        messages.error(request, f"Release refused: {refused}")
+        messages.error(request, _("Release refused: %(why)s") % {"why": refused})
     return redirect("console:analytics")

@@ -6,6 +6,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -86,8 +87,8 @@ def verify(request):
             return _after_second_factor(request)
         audit.record(actor=audit.SYSTEM, action="staff.otp_failed", target=f"user:{user.pk}",
                      details={"throttled": throttled})
-        form.add_error("token", "Wait a little before trying again." if throttled
-                       else "That code is not right.")
+        form.add_error("token", _("Wait a little before trying again.") if throttled
+                       else _("That code is not right."))
     return render(request, "console/verify.html", {"form": form, "next": _next(request)})
 
 
@@ -114,8 +115,8 @@ def enrol(request):
                           {"codes": codes, "continue_to": _next(request) or home_for(user)})
         audit.record(actor=audit.SYSTEM, action="staff.otp_failed", target=f"user:{user.pk}",
                      details={"step": "enrol", "throttled": throttled})
-        form.add_error("token", "Wait a little before trying again." if throttled else
-                       "That code is not right. Check the time on your phone.")
+        form.add_error("token", _("Wait a little before trying again.") if throttled else
+                       _("That code is not right. Check the time on your phone."))
     return render(request, "console/enrol.html", {
         "form": form, "qr_svg": otp.totp_qr_svg(device), "secret": otp.totp_secret(device),
         "next": _next(request),

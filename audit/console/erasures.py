@@ -9,6 +9,8 @@ from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 import audit
@@ -16,6 +18,7 @@ from anonymizer import erasure as erasures
 from anonymizer.catalog import entries, reviewed
 from anonymizer.erasure.selectors import OPEN, erasure_progress, erasure_report, erasures_list
 from anonymizer.models import ErasureRequest, PiiAuditRun
+from audit.console import plain
 from audit.console.access import role_required
 from audit.models import AuditEvent
 
@@ -50,8 +53,14 @@ def erasure_detail(request, pk):
     erasure = get_object_or_404(ErasureRequest, pk=pk)
     report = _report(erasure)
     progress = report["progress"]
+    # The page names actors as people read them; the report file keeps type:id.
+    events = list(AuditEvent.objects.filter(target_type="anonymizer.erasurerequest",
+                                            target_id=str(erasure.pk)).order_by("id"))
+    people = plain.events_people(events)
+    actors = [people[e.actor_type, e.actor_id] for e in events]
     return render(request, "console/erasure.html", {
         "erasure": erasure, "report": report, "progress": progress,
+        "events": list(zip(report["audit_events"], actors, strict=True)),
         "percent": round(100 * progress["done"] / progress["total"]) if progress["total"] else 0,
         "running": erasure.status in OPEN,
         "can_retry": erasure.status == ErasureRequest.Status.FAILED
@@ -73,8 +82,9 @@ def erasure_report_download(request, pk):
 def erasure_retry(request, pk):
     erasure = get_object_or_404(ErasureRequest, pk=pk)
     count = erasures.erasure_retry(request_id=erasure.pk, actor=request.user)
-    messages.success(request, f"{count} steps queued again." if count
-                     else "Nothing to retry: the request has not failed.")
+    messages.success(request, ngettext("%(n)d step queued again.", "%(n)d steps queued again.",
+                                       count) % {"n": count} if count
+                     else _("Nothing to retry: the request has not failed."))
     return redirect("console:erasure", pk=erasure.pk)
 
 

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from audit.console import analytics, auth_views, brands, erasures, mail_feedback, views
+from audit.console import (
+    analytics,
+    auth_views,
+    brands,
+    consent,
+    erasures,
+    imports,
+    mail_feedback,
+    views,
+)
 
 app_name = "console"
 
@@ -30,6 +39,12 @@ urlpatterns = [
     path("analytics/", analytics.analytics, name="analytics"),
     path("analytics/release/", analytics.analytics_release, name="analytics_release"),
     path("mail-feedback/", mail_feedback.mail_feedback, name="mail_feedback"),
+    path("consent/", consent.consent_export_page, name="consent"),
+    path("consent/export", consent.consent_export, name="consent_export"),
+    path("suppressions/", consent.suppressions, name="suppressions"),
+    path("imports/", imports.import_list, name="imports"),
+    path("imports/<uuid:key>/", imports.import_detail, name="import"),
+    path("imports/<uuid:key>/bad-rows.csv", imports.import_report, name="import_report"),
     path("brands/", brands.brand_list, name="brands"),
     path("brands/new/", brands.brand_edit, name="brand_new"),
     path("brands/<int:pk>/", brands.brand_edit, name="brand"),

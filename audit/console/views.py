@@ -9,13 +9,17 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 import audit
 from anonymizer.erasure.selectors import erasures_counts
 from anonymizer.models import PiiAuditRun
+from audit.console import plain
 from audit.console.access import role_required
 from audit.console.forms import AuditFilterForm, SubjectLookupForm
+from audit.console.plain import mask_email
 from audit.selectors import chain_status, chain_verify, events_iter, events_page
 from audit.services import chain_seal
 from common.tasks import task_send_on_commit
@@ -68,8 +72,12 @@ def audit_trail(request):
         events_page(filters, before=request.GET.get("before"))
     query = request.GET.copy()
     query.pop("before", None)
+    people = plain.events_people(events)
+    rows = [{"event": e, "actor": people[e.actor_type, e.actor_id],
+             "target": people.get((e.target_type, e.target_id), ""),
+             "fields": plain.details_fields(e.details)} for e in events]
     return render(request, "console/audit.html", {
-        "form": form, "events": events, "next_cursor": next_cursor,
+        "form": form, "rows": rows, "next_cursor": next_cursor,
         "query": query.urlencode(), "filtered": bool(filters),
         "verification": request.session.pop("console_chain_report", None),
     })
@@ -120,8 +128,12 @@ def audit_verify(request):
 
 @role_required("view_deliveries")
 def deliveries(request):
+    destinations = [{"destination": d, "health": h, "state": plain.destination_state(d, h),
+                     "rate": plain.rate_words(h.get("failed_attempts", 0), h.get("attempts", 0))
+                     if "attempts" in h else None}
+                    for d, h in destinations_health()]
     return render(request, "console/deliveries.html", {
-        "destinations": destinations_health(), "pending": deliveries_open(),
+        "destinations": destinations, "pending": deliveries_open(),
         "failed": deliveries_failed(),
         "can_manage": request.user.has_perm("audit.manage_deliveries"),
     })
@@ -136,10 +148,12 @@ def deliveries_retry(request):
         try:
             ids = [int(request.POST["id"])]
         except (KeyError, ValueError):
-            messages.error(request, "Choose a delivery to retry.")
+            messages.error(request, _("Choose a delivery to retry."))
             return redirect("console:deliveries")
         count = delivery.deliveries_retry(ids=ids, actor=request.user)
-    messages.success(request, f"{count} failed deliveries queued again.")
+    messages.success(request, ngettext("%(n)d failed delivery queued again.",
+                                       "%(n)d failed deliveries queued again.", count)
+                     % {"n": count})
     return redirect("console:deliveries")
 
 
@@ -148,7 +162,8 @@ def deliveries_retry(request):
 def destination_pause(request, pk):
     destination = get_object_or_404(Destination, pk=pk)
     if delivery.destination_pause(destination=destination, actor=request.user):
-        messages.success(request, f"{destination.name} paused: its deliveries wait.")
+        messages.success(request, _("%(name)s paused: its deliveries wait.")
+                         % {"name": destination.name})
     return redirect("console:deliveries")
 
 
@@ -157,19 +172,11 @@ def destination_pause(request, pk):
 def destination_resume(request, pk):
     destination = get_object_or_404(Destination, pk=pk)
     if delivery.destination_resume(destination=destination, actor=request.user, by="staff"):
-        messages.success(request, f"{destination.name} resumed.")
+        messages.success(request, _("%(name)s resumed.") % {"name": destination.name})
     return redirect("console:deliveries")
 
 
 # --- subjects ------------------------------------------------------------------------
-
-def mask_email(email: str | None) -> str:
-    """First letter and domain only: enough to confirm with the person, no more."""
-    if not email or "@" not in email:
-        return "(no address kept)"
-    local, _, domain = email.rpartition("@")
-    return f"{local[:1]}•••@{domain}"
-
 
 @role_required("lookup_subject")
 def subjects(request):
@@ -181,7 +188,7 @@ def subjects(request):
                      details={"found": subject is not None})
         if subject is not None:
             return redirect("console:subject", public_id=subject.public_id)
-        form.add_error("email", "No subject has this address.")
+        form.add_error("email", _("No subject has this address."))
     return render(request, "console/subjects.html", {"form": form})
 
 
@@ -205,5 +212,5 @@ def subject_send_link(request, public_id):
     audit.record(actor=request.user, action="preference_link.requested", target=subject,
                  details={"by": "staff"})
     task_send_on_commit("preferences.preference_link_send", subject_id=str(subject.public_id))
-    messages.success(request, "A fresh preference link is on its way to the subject.")
+    messages.success(request, _("A fresh preference link is on its way to the subject."))
     return redirect("console:subject", public_id=subject.public_id)

@@ -15,12 +15,14 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.core import signing
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.dateparse import parse_datetime
 
 import audit
 from anonymizer import catalog, external
@@ -29,6 +31,7 @@ from common.tasks import task_send_on_commit
 from preferences.branding.mail import branded_mail
 from preferences.branding.selectors import default_brand
 from preferences.models import DataExport, Subject
+from preferences.privacy.readable import readable
 
 EXPORT_SALT = "hush.export.v1"
 
@@ -101,6 +104,7 @@ def export_assemble(subject: Subject) -> dict:
                 else _hush_rows(entry, subject))
         sections.append({
             "key": entry.key,
+            "meaning": (entry.for_person.meaning.value if entry.for_person else "other"),
             "where": f"{entry.database}.{entry.table}" if entry.external else "hush",
             "description": entry.description,
             "fields": [f.name for f in entry.fields],
@@ -111,13 +115,18 @@ def export_assemble(subject: Subject) -> dict:
 
 
 def _zip(data: dict, language: str) -> bytes:
+    """data.json (everything, for programs), data.html (for the person: grouped by
+    meaning, in plain words) and its style sheet (a file beside it: no inline style)."""
     with translation.override(language):
-        html = render_to_string("preferences/export.html", {"data": data})
+        html = render_to_string("preferences/export.html", {
+            "data": data, "groups": readable(data),
+            "generated_at": parse_datetime(data["generated_at"])})
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("data.json", json.dumps(data, cls=DjangoJSONEncoder, indent=2,
                                                  ensure_ascii=False))
         archive.writestr("data.html", html)
+        archive.writestr("style.css", Path(finders.find("export.css")).read_text())
     return buffer.getvalue()
 
 

@@ -39,6 +39,8 @@ def destination_health(destination, *, window_hours: int = 24) -> dict:
         "delivered": counts.get(Status.DELIVERED, 0),
         "oldest_pending_seconds": round((now - oldest).total_seconds(), 1) if oldest else None,
         "failure_rate": round(1 - delivered_n / attempts, 4) if attempts else None,
+        "attempts": attempts,  # in the window, with the failed ones: the rate in words
+        "failed_attempts": max(0, attempts - delivered_n),
         "latency_p50_ms": percentile(0.50),
         "latency_p95_ms": percentile(0.95),
         "paused": destination.paused_at is not None,

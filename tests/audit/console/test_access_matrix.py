@@ -36,6 +36,14 @@ MATRIX = [
     ("GET",  "/console/analytics/",                 302, 302, 403, 200, 403, 200, 403),
     ("POST", "/console/analytics/release/",         302, 302, 403, 302, 403, 302, 403),
     ("GET",  "/console/mail-feedback/",             302, 302, 403, 200, 200, 200, 403),
+    ("GET",  "/console/consent/",                   302, 302, 403, 200, 200, 403, 403),
+    ("GET",  "/console/consent/export",             302, 302, 403, 200, 200, 403, 403),
+    ("GET",  "/console/consent/export?with_email=on", 302, 302, 403, 200, 403, 403, 403),
+    ("GET",  "/console/suppressions/",              302, 302, 403, 200, 403, 403, 403),
+    ("POST", "/console/suppressions/",              302, 302, 403, 302, 403, 403, 403),
+    ("GET",  "/console/imports/",                   302, 302, 403, 200, 403, 403, 403),
+    ("GET",  "/console/imports/{import_key}/",      302, 302, 403, 200, 403, 403, 403),
+    ("GET",  "/console/imports/{import_key}/bad-rows.csv", 302, 302, 403, 200, 403, 403, 403),
     ("GET",  "/console/brands/",                    302, 302, 403, 200, 403, 403, 403),
     ("GET",  "/console/brands/new/",                302, 302, 403, 200, 403, 403, 403),
     ("GET",  "/console/no-role/",                   302, 302, 403, 403, 403, 403, 403),
@@ -54,6 +62,8 @@ MATRIX = [
 POST_DATA = {
     "/console/deliveries/retry/": {"all": "1"},
     "/console/subjects/": {"email": "alice@example.com"},
+    "/console/suppressions/": {"address": "someone@example.com", "reason": "manual",
+                               "action": "suppress"},
 }
 
 
@@ -72,14 +82,15 @@ def clients(db):
 @pytest.fixture
 def ids(alice, db):
     from anonymizer.models import ErasureRequest
-    from preferences.models import Destination
+    from preferences.models import Destination, Import
 
     dest = Destination.objects.create(name="crm", kind="callable",
                                       callable_path="tests.receiver.nothing")
     erasure = ErasureRequest.objects.create(subject_public_id=alice.public_id, source="api",
                                             status="failed")
+    job = Import.objects.create(kind="subjects", file_path="/nonexistent", file_sha256="0" * 64)
     return {"dest": dest.pk, "subject": alice.public_id, "erasure": erasure.pk,
-            "erasure_key": erasure.key}
+            "erasure_key": erasure.key, "import_key": job.key}
 
 
 def test_the_table_covers_every_console_url():
@@ -88,7 +99,7 @@ def test_the_table_covers_every_console_url():
     console = {p.pattern._route for p in get_resolver("audit.console.urls").url_patterns}
     routes = {url.split("?")[0].removeprefix("/console/")
               .replace("{dest}", "<int:pk>").replace("{erasure}", "<int:pk>")
-              .replace("{subject}", "<uuid:public_id>")
+              .replace("{subject}", "<uuid:public_id>").replace("{import_key}", "<uuid:key>")
               for _, url, *_ in MATRIX if url.startswith("/console/")}
     assert console - routes == set()
 

@@ -31,7 +31,7 @@ def test_an_officer_retries_one_failed_delivery(officer, alice, newsletter, webh
     receiver.recover()
     with django_capture_on_commit_callbacks(execute=True):
         response = officer.post("/console/deliveries/retry/", {"id": delivery.pk}, follow=True)
-    assert "1 failed deliveries queued again." in response.content.decode()
+    assert "1 failed delivery queued again." in response.content.decode()
     assert Delivery.objects.get().status == "delivered"
     assert AuditEvent.objects.get(action="delivery.retried").actor_type == "user"
 

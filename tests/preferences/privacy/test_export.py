@@ -76,7 +76,7 @@ def test_it_exports_every_catalogued_field_of_every_entry(
     assert len(stored) == 1 and b"Alice" not in stored[0].read_bytes()  # encrypted at rest
 
     files = unzip(client.get(link_path(mailoutbox[0])).content)
-    assert set(files) == {"data.json", "data.html"}
+    assert set(files) == {"data.json", "data.html", "style.css"}
     data = json.loads(files["data.json"])
     sections = {s["key"]: s for s in data["entries"]}
     for entry in catalog.entries():
@@ -174,3 +174,51 @@ def test_a_file_left_by_an_erased_subject_goes_at_expiry(alice, export_dir, sett
     os.utime(path, (old, old))
     exports.exports_expire()
     assert not path.exists()
+
+
+def test_a_person_reads_their_download_grouped_by_meaning_in_plain_words(
+        client, alice, newsletter, purposes, export_dir, mailoutbox,
+        django_capture_on_commit_callbacks):
+    """The readable page: labels and descriptions from the PII catalog, grouped as
+    contact, subscriptions, choices and history, with no internal names, digests or
+    staff notes; the JSON beside it keeps all of them."""
+    from preferences import services
+
+    services.subscription_set(subject=alice, topic=newsletter, status="unsubscribed",
+                              source="preference_center", actor=alice)
+    privacy_services.purpose_set(subject=alice, purpose=purposes["analytics"],
+                                 granted=True, source="preference_center", actor=alice)
+    export = request_export(alice, django_capture_on_commit_callbacks)
+    files = unzip(client.get(link_path(mailoutbox[0])).content)
+    page, data = files["data.html"], json.loads(files["data.json"])
+
+    headings = re.findall(r'<h2 id="h-(\w+)">([^<]+)</h2>', page)
+    assert headings[:4] == [("contact", "Contact"), ("subscriptions", "Subscriptions"),
+                            ("choices", "Choices"), ("history", "History")]
+    assert "<dt>Email address</dt><dd>alice@example.com</dd>" in page
+    assert "<dt>Country</dt><dd>GB</dd>" in page
+    assert "<h3>What you receive</h3>" in page and "Each kind of email we send" in page
+    subscriptions = page.split("<h3>What you receive</h3>")[1].split("</table>")[0]
+    assert "<td>Newsletter</td><td>Unsubscribed</td>" in subscriptions
+    assert "<td>Offers</td><td>Subscribed</td>" in subscriptions
+    choices = page.split('id="choices"')[1].split("</section>")[0]
+    assert "<dt>Use of your data</dt><dd>Analytics</dd>" in choices
+    assert "<dt>Allowed</dt><dd>Yes</dd>" in choices
+    history = page.split('id="history"')[1].split("</section>")[0]
+    assert "Your changes, and when" in history and "(UTC)" in history
+    # Newest first: the unsubscribe comes before the import that subscribed her.
+    assert history.index("Unsubscribed") < history.rindex("Subscribed")
+
+    subject = data["entries"][[s["key"] for s in data["entries"]].index(
+        "preferences.subject")]["rows"][0]
+    for internal in ("preferences.subject", "preferences.subscription", "email_digest",
+                     subject["email_digest"], str(alice.public_id), str(export.key),
+                     "personal by association", "staff data", "kept on erasure",
+                     "subject_key", "hush"):
+        assert internal not in page, internal
+    # The JSON stays complete and machine-readable.
+    assert subject["email_digest"] and subject["public_id"] == str(alice.public_id)
+    assert {s["meaning"] for s in data["entries"]} >= {"contact", "subscriptions",
+                                                        "choices", "history"}
+    assert 'href="style.css"' in page and "<style" not in page
+    assert "dl {" in files["style.css"]
