@@ -185,7 +185,7 @@ class Subscription(models.Model):
     feedback_at = models.DateTimeField(
         null=True, blank=True, help_text="When a reason was last given: one per unsubscribe."
     )
-    frequency = models.CharField(max_length=8, blank=True,
+    frequency = models.CharField(max_length=8, blank=True, default="", db_default="",
                                  help_text="One of the topic's frequencies; blank: its first.")
 
     class Meta:

@@ -42,12 +42,15 @@ def subscription_states(subject: Subject) -> dict[str, dict]:
 
 
 def topics_of(brand=None):
-    """The topics a page for `brand` shows: a brand other than the default shows its own;
-    the default shows every topic."""
+    """The topics a page for `brand` shows: its own; the default brand's page also those
+    that belong to no brand. No brand given: every topic."""
     topics = Topic.objects.select_related("brand")
-    if brand is not None and brand.pk and not brand.is_default:
-        topics = topics.filter(brand=brand)
-    return topics
+    if brand is None:
+        return topics
+    if not brand.is_default:
+        return topics.filter(brand=brand)
+    return topics.filter(Q(brand__isnull=True) | Q(brand=brand)) if brand.pk else topics.filter(
+        brand__isnull=True)
 
 
 def topics_by_channel(subject: Subject, brand=None) -> list[tuple[str, list[dict]]]:

@@ -171,6 +171,26 @@ def subscriptions_change(*, subject: Subject, changes: list[TopicChange], source
     return changed
 
 
+def subscription_frequency_set(*, subject: Subject, topic: Topic, frequency: str,
+                               actor) -> bool:
+    """How often the subject wants a topic (one of the topic's frequencies; blank: its
+    first). Not a consent change, so no ConsentEvent; audited. False if unchanged."""
+    offered = topic.frequencies or []
+    if frequency and frequency not in offered:
+        raise ValueError(f"{topic.slug} offers {offered}, not {frequency!r}")
+    first = offered[0] if offered else ""
+    with transaction.atomic():
+        sub = Subscription.objects.select_for_update(of=("self",)).filter(
+            subject=subject, topic=topic).first()
+        if sub is None or (sub.frequency or first) == (frequency or first):
+            return False  # never subscribed: nothing to send at any rhythm
+        old, sub.frequency = sub.frequency, frequency
+        sub.save(update_fields=["frequency"])
+        audit.record(actor=actor, action="subscription.frequency_changed", target=subject,
+                     details={"topic": topic.slug, "old": old, "new": frequency})
+    return True
+
+
 def subscription_pause(*, subject: Subject, topic: Topic, weeks: int, source: str, actor) -> bool:
     if weeks not in PAUSE_WEEKS:
         raise ValueError(f"a pause lasts one of {PAUSE_WEEKS} weeks")

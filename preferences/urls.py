@@ -2,6 +2,7 @@ from django.urls import path
 
 from preferences import views
 from preferences.branding import views as brand_views
+from preferences.center import views as center_views
 from preferences.privacy import views as privacy_views
 from preferences.signup import views as signup_views
 
@@ -11,7 +12,7 @@ urlpatterns = [
     path("u/<str:token>/", views.one_click, name="one_click"),
     path("u/<str:token>/resubscribe/", views.resubscribe, name="resubscribe"),
     path("p/", views.request_link, name="request_link"),
-    path("p/<str:token>/", views.center, name="center"),
+    path("p/<str:token>/", center_views.center, name="center"),
     path("p/<str:token>/renew/", views.renew, name="renew"),
     path("s/", signup_views.signup, name="signup"),
     path("s/confirm/<str:token>/", signup_views.confirm, name="confirm"),

@@ -1,19 +1,16 @@
-"""Pages a subscriber uses: one-click unsubscribe, the preference center and the
-page that emails a fresh link. (Sign-up is in `signup/`, the download in `privacy/`.)"""
+"""Pages a subscriber uses: one-click unsubscribe (and resubscribe) and the page that
+emails a fresh link. (The preference center is in `center/`, sign-up in `signup/`, the
+download in `privacy/`.)"""
 
 from django.conf import settings
-from django.contrib import messages
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.html import escape
-from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import is_ratelimited
 
-from anonymizer.models import ErasureRequest
-from anonymizer.services import erasure_open
 from common.crypto import email_digest
 from common.tasks import task_send
 from preferences import selectors, services
@@ -25,11 +22,8 @@ from preferences.branding.selectors import (
     translated,
 )
 from preferences.email import preferences_url
-from preferences.forms import REASON_CHOICES, CenterActionForm, LinkRequestForm
-from preferences.models import DataExport, Feedback, Purpose, Source, Topic
-from preferences.privacy import exports
-from preferences.privacy import selectors as privacy_selectors
-from preferences.privacy import services as privacy_services
+from preferences.forms import REASON_CHOICES, LinkRequestForm
+from preferences.models import Feedback, Source, Topic
 from preferences.tokens import (
     BadToken,
     ExpiredToken,
@@ -144,94 +138,6 @@ def resubscribe(request, token):
         "topic": topic, "brand": brand, "managed_email": subject.email,
         "preferences_url": preferences_url(subject, brand),
     })
-
-
-def center(request, token):
-    try:
-        subject_id = read_preferences_token(token)
-    except ExpiredToken:
-        brand = brand_named(request.GET.get("brand"))
-        return render(request, template_names(brand, "preferences/link_expired.html"),
-                      {"token": token, "brand": brand}, status=410)
-    except BadToken:
-        return invalid_link(request)
-    subject = selectors.subject_by_public_id(subject_id)
-    if subject is None:
-        return invalid_link(request)
-    use_locale(subject)
-
-    if request.method == "POST":
-        form = CenterActionForm(request.POST)
-        if not form.is_valid():
-            return _render_center(request, subject, errors=form.errors, status=400)
-        error = _apply(subject, form.cleaned_data)
-        if error:
-            return _render_center(request, subject, errors={"__all__": [error]}, status=400)
-        messages.success(request, _("Your choices are saved."))
-        return redirect(request.get_full_path(), permanent=False)
-    return _render_center(request, subject, gpc=_honour_gpc(request, subject))
-
-
-def _honour_gpc(request, subject) -> dict | None:
-    """`Sec-GPC: 1` turns off every sale or sharing purpose (source gpc), once."""
-    if request.headers.get("Sec-GPC", "").strip() != "1":
-        return None
-    changed = privacy_services.purposes_apply_gpc(subject=subject)
-    names = list(Purpose.objects.filter(slug__in=changed).values_list("name", flat=True))
-    return {"changed": names}
-
-
-def _apply(subject, data) -> str | None:
-    """Carry out one preference-center action; returns an error message or None."""
-    action, source = data["action"], Source.PREFERENCE_CENTER
-    if action in ("subscribe", "unsubscribe", "pause"):
-        topic = Topic.objects.filter(slug=data["topic"]).first()
-        if topic is None:
-            return _("That topic does not exist.")
-        if action == "pause":
-            services.subscription_pause(subject=subject, topic=topic, weeks=data["weeks"],
-                                        source=source, actor=subject)
-        else:
-            status = "subscribed" if action == "subscribe" else "unsubscribed"
-            services.subscription_set(subject=subject, topic=topic, status=status,
-                                      source=source, actor=subject)
-    elif action == "unsubscribe_all":
-        services.subject_unsubscribe_all(subject=subject, source=source, actor=subject)
-    elif action == "resubscribe_all":
-        services.subject_resubscribe_all(subject=subject, source=source, actor=subject)
-    elif action == "erase":
-        erasure_open(public_id=subject.public_id, source=source, actor=subject)
-    elif action in ("purpose_on", "purpose_off"):
-        purpose = Purpose.objects.filter(slug=data["purpose"]).first()
-        if purpose is None:
-            return _("That purpose does not exist.")
-        privacy_services.purpose_set(subject=subject, purpose=purpose,
-                                     granted=action == "purpose_on", source=source, actor=subject)
-    elif action == "purposes_all_off":
-        privacy_services.purposes_all_off(subject=subject, source=source, actor=subject)
-    elif action == "export":
-        exports.export_request(subject=subject, source=source, actor=subject)
-    return None
-
-
-def _render_center(request, subject, *, errors=None, status=200, gpc=None):
-    erasure = ErasureRequest.objects.filter(subject_public_id=subject.public_id).order_by(
-        "-requested_at").first()
-    history = selectors.consent_history(subject)
-    brand = brand_named(request.GET.get("brand"))
-    return render(request, template_names(brand, "preferences/center.html"), {
-        "brand": brand, "managed_email": subject.email,
-        "subject": subject,
-        "channels": selectors.topics_by_channel(subject, brand=brand),
-        "history": [e for e in history if e.kind != e.Kind.PURPOSE],
-        "purposes": privacy_selectors.purpose_states(subject),
-        "purpose_history": privacy_selectors.purpose_history(subject),
-        "gpc": gpc,
-        "export": DataExport.objects.filter(subject=subject).order_by("-requested_at").first(),
-        "erasure": erasure,
-        "errors": errors,
-        "pause_weeks": services.PAUSE_WEEKS,
-    }, status=status)
 
 
 def renew(request, token):
