@@ -21,7 +21,7 @@ def signup(request):
     """The public sign-up form: an untrusted source, so double opt-in. Answers the
     same whether or not the address is known."""
     brand = brand_named(request.GET.get("brand"))
-    form = SignupForm(request.POST or None, brand=brand)
+    form = SignupForm(request.POST if request.method == "POST" else None, brand=brand)
     page = {"form": form, "brand": brand}
     template = template_names(brand, "preferences/signup.html")
     if request.method != "POST":
