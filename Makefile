@@ -34,6 +34,8 @@ deploy-check: install
 	  HUSH_FIELD_KEYS="$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
 	  HUSH_DIGEST_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(32))')" \
 	  ALLOWED_HOSTS=hush.example.com HUSH_BASE_URL=https://hush.example.com \
+	  HUSH_AUDIT_CHECKPOINT_DIR=/var/lib/hush/audit-checkpoints \
+	  HUSH_AUDIT_SIGNING_KEY="$$($(PY) -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')" \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
 worker: install

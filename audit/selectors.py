@@ -1,7 +1,8 @@
 """Reads of the audit trail."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from audit import checkpoints
 from audit.models import AuditEvent, ChainHead
 from audit.services import event_hash
 
@@ -14,10 +15,22 @@ class ChainReport:
     broken_seq: int | None = None
     broken_id: int | None = None
     reason: str = ""
+    # The signed checkpoints outside the database: None when none is configured.
+    anchored_seq: int | None = None  # the latest checkpoint's head (0: none written yet)
+    checkpoints: int = 0
 
 
 def chain_verify(*, chunk: int = 5000) -> ChainReport:
-    """Walk the sealed chain in sequence order and recompute every hash."""
+    """Walk the sealed chain in sequence order and recompute every hash, then hold it
+    against the signed checkpoints (when configured): a chain rewritten with its hashes
+    recomputed agrees with itself, never with them."""
+    report = _chain_walk(chunk=chunk)
+    if not report.ok or not checkpoints.configured():
+        return report
+    return _against_checkpoints(report, chunk=chunk)
+
+
+def _chain_walk(*, chunk: int) -> ChainReport:
     prev_hash, expected_seq, checked = "0" * 64, 1, 0
     last_seq = 0
     while True:
@@ -49,6 +62,50 @@ def chain_verify(*, chunk: int = 5000) -> ChainReport:
             reason=f"chain ends at {last_seq} but its head records {head.last_seq}",
         )
     return ChainReport(ok=True, checked=checked, unsealed=_unsealed())
+
+
+def _against_checkpoints(report: ChainReport, *, chunk: int) -> ChainReport:
+    """Compare every event a checkpoint signed with the chain, a few thousand at a time
+    (lines come nearly in sequence order), and report the earliest that differs."""
+    count, latest, pending, pending_size = 0, 0, [], 0
+    earliest: tuple[int, str] | None = None  # (seq, why)
+
+    def compare():
+        nonlocal earliest
+        low, high = min(c.first for c in pending), max(c.seq for c in pending)
+        stored = dict(AuditEvent.objects.filter(seq__gte=low, seq__lte=high)
+                      .values_list("seq", "hash"))
+        for checkpoint in pending:
+            for seq, signed in enumerate(checkpoint.hashes, checkpoint.first):
+                if stored.get(seq) == signed or (earliest and earliest[0] <= seq):
+                    continue
+                why = ("differs from the signed checkpoint" if seq in stored
+                       else "is missing, though a signed checkpoint records it")
+                earliest = (seq, f"{why} ({checkpoint.where})")
+                break
+
+    try:
+        for checkpoint in checkpoints.checkpoints_read():
+            count, latest = count + 1, max(latest, checkpoint.seq)
+            pending.append(checkpoint)
+            pending_size += len(checkpoint.hashes)
+            if pending_size >= chunk:
+                compare()
+                pending, pending_size = [], 0
+        if pending:
+            compare()
+    except checkpoints.CheckpointError as error:
+        return replace(report, ok=False, reason=str(error), checkpoints=count,
+                       anchored_seq=latest)
+    if earliest is None:
+        return replace(report, anchored_seq=latest, checkpoints=count)
+    seq, why = earliest
+    broken = AuditEvent.objects.filter(seq=seq).values_list("pk", flat=True).first()
+    if broken is None:
+        # Events cut off the end, the head moved back: the first missing one is named.
+        why = f"the chain ends at {report.checked}; event {seq} {why}"
+    return replace(report, ok=False, broken_seq=seq, broken_id=broken, reason=why,
+                   anchored_seq=latest, checkpoints=count)
 
 
 def _unsealed() -> int:

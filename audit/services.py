@@ -1,4 +1,5 @@
-"""Writes to the audit trail: append (`audit_record`) and seal (`chain_seal`)."""
+"""Writes to the audit trail: append (`audit_record`) and seal (`chain_seal`, which
+also writes the signed checkpoint of each sealing outside the database)."""
 
 import hashlib
 import json
@@ -7,6 +8,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from anonymizer.core.detect import detect
+from audit.checkpoints import checkpoint_write
 from audit.models import AuditEvent, ChainHead
 
 SEAL_BATCH = 5000
@@ -109,7 +111,9 @@ def chain_seal(*, batch: int = SEAL_BATCH) -> int:
 
     The chain head row is locked for the duration, so concurrent sealers queue and
     the chain never forks. A row committed late (lower id, committed after a
-    higher one was sealed) simply gets the next sequence number.
+    higher one was sealed) simply gets the next sequence number. Each batch's
+    checkpoint is written once its transaction committed (so never for a head that
+    was rolled back): call this outside any transaction.
     """
     sealed = 0
     while True:
@@ -138,5 +142,6 @@ def chain_seal(*, batch: int = SEAL_BATCH) -> int:
                 )
             ChainHead.objects.filter(pk=1).update(last_seq=seq, last_hash=prev)
             sealed += len(rows)
+        checkpoint_write(first_seq=rows[0][0], hashes=[row[2] for row in rows])
         if len(pending) < batch:
             return sealed

@@ -293,22 +293,25 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(*, workers: int = 2, port: int | None = None):
-    """Start gunicorn (sync workers) on 127.0.0.1; yield its base URL; stop it."""
+def gunicorn(*, workers: int = 2, port: int | None = None, app: str = "config.wsgi:application",
+             settings: str | None = None, log_name: str = "gunicorn.log"):
+    """Start gunicorn (sync workers) on 127.0.0.1; yield its base URL; stop it.
+    `app` and `settings` (DJANGO_SETTINGS_MODULE) serve another project (bench/bare)."""
     port = port or free_port()
-    log = open(STATE / "gunicorn.log", "w")  # noqa: SIM115 - closed below
+    log = open(STATE / log_name, "w")  # noqa: SIM115 - closed below
+    env = {**bench_env(), **({"DJANGO_SETTINGS_MODULE": settings} if settings else {})}
     proc = subprocess.Popen(
-        [str(BIN / "gunicorn"), "config.wsgi:application", "--workers", str(workers),
+        [str(BIN / "gunicorn"), app, "--workers", str(workers),
          "--worker-class", "sync", "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT),
          "--log-level", "warning", "--timeout", "30"],
-        env=bench_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited; see {STATE / 'gunicorn.log'}")
+                raise RuntimeError(f"gunicorn exited; see {STATE / log_name}")
             try:
                 urllib.request.urlopen(base + "/u/x/", timeout=2)
             except urllib.error.HTTPError:
@@ -387,7 +390,8 @@ class CpuMeter:
     def _by_pid(self) -> dict[str, tuple[str, float]]:
         found = {}
         for pid, cmd, seconds in processes(self._tick):
-            group = ("gunicorn" if b"gunicorn" in cmd and b"config.wsgi" in cmd
+            group = ("gunicorn" if b"gunicorn" in cmd and (b"config.wsgi" in cmd
+                                                        or b"bench.bare.wsgi" in cmd)
                      else "postgres" if cmd.startswith(b"postgres")
                      else "sealer" if str(STATE / "celerybeat-schedule").encode() in cmd
                      else None)

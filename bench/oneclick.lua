@@ -1,5 +1,6 @@
 -- wrk script for bench/oneclick.py: RFC 8058 one-click POSTs, each to its own token.
--- Usage: wrk ... -s bench/oneclick.lua URL -- PATH_PREFIX TOKEN_FILE THREADS
+-- Usage: wrk ... -s bench/oneclick.lua URL -- PATH_PREFIX TOKEN_FILE THREADS [METHOD]
+-- METHOD is POST (the default: the one-click body) or GET (the page a scanner fetches).
 -- Each thread takes every THREADS-th line of TOKEN_FILE (its own slice) and walks it
 -- once; `wrapped` in the summary says whether a thread ran out and reused tokens
 -- (a reused token is the idempotent no-op, so a run that wraps is not a fair run).
@@ -25,8 +26,13 @@ function init(args)
     end
   end
   pos, wrapped, non2xx, responses = 0, 0, 0, 0
-  body = "List-Unsubscribe=One-Click"
-  headers = {["Content-Type"] = "application/x-www-form-urlencoded"}
+  method = args[4] or "POST"
+  if method == "GET" then
+    body, headers = nil, {}
+  else
+    body = "List-Unsubscribe=One-Click"
+    headers = {["Content-Type"] = "application/x-www-form-urlencoded"}
+  end
 end
 
 function request()
@@ -34,7 +40,7 @@ function request()
   if pos > #tokens then
     pos, wrapped = 1, wrapped + 1
   end
-  return wrk.format("POST", prefix .. tokens[pos] .. "/", headers, body)
+  return wrk.format(method, prefix .. tokens[pos] .. "/", headers, body)
 end
 
 function response(status, headers, body)

@@ -14,6 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_der_public_key, load_pem_public_key
 from django.core.exceptions import ImproperlyConfigured
 
+from common.crypto import ed25519_key_load
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -144,6 +146,25 @@ def env_ec_public_key(name: str) -> str:
     if not isinstance(key, ec.EllipticCurvePublicKey):
         raise ImproperlyConfigured(f"{name} must be an elliptic-curve (ECDSA) public key")
     return raw
+
+
+def env_ed25519_keys(name: str, *, private: bool) -> list[str]:
+    """Ed25519 keys (the audit checkpoints'), comma-separated: base64 of the raw 32 bytes
+    or PEM. Checked at start, kept as text (`ed25519_key_load` reads one)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return []
+    # A PEM holds no comma, and base64 none either: a comma separates keys.
+    keys = [item.strip() for item in raw.split(",") if item.strip()]
+    kind = "private" if private else "public"
+    for position, key in enumerate(keys, 1):
+        try:
+            ed25519_key_load(key, private=private)
+        except (ValueError, binascii.Error, TypeError):
+            raise ImproperlyConfigured(
+                f"{name}: key {position} is not an Ed25519 {kind} key (base64 of 32 bytes, "
+                "or PEM)") from None
+    return keys
 
 
 def env_imap_url(name: str) -> dict | None:

@@ -14,6 +14,7 @@ from config.env import (
     env_colour,
     env_database_urls,
     env_ec_public_key,
+    env_ed25519_keys,
     env_fernet_keys,
     env_float,
     env_imap_url,
@@ -41,7 +42,27 @@ HUSH_PREFERENCE_LINK_MAX_AGE = env_int("HUSH_PREFERENCE_LINK_MAX_AGE", 7 * 24 * 
 HUSH_LINK_RATE_PER_ADDRESS = env_str("HUSH_LINK_RATE_PER_ADDRESS", "3/h")
 HUSH_LINK_RATE_PER_CLIENT = env_str("HUSH_LINK_RATE_PER_CLIENT", "20/h")
 HUSH_AUDIT_SEAL_INTERVAL = env_int("HUSH_AUDIT_SEAL_INTERVAL", 2, minimum=1)
-HUSH_PREPARE_ONE_CLICK = env_bool("HUSH_PREPARE_ONE_CLICK", True)
+# The audit chain's anchor outside the database (audit/checkpoints.py): every sealing
+# appends a checkpoint signed with this Ed25519 key to a file in this directory; old
+# keys' public halves keep verifying. `check --deploy` warns when either is missing.
+HUSH_AUDIT_CHECKPOINT_DIR = env_str("HUSH_AUDIT_CHECKPOINT_DIR", "")
+_audit_signing_keys = env_ed25519_keys("HUSH_AUDIT_SIGNING_KEY", private=True)
+if len(_audit_signing_keys) > 1:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("HUSH_AUDIT_SIGNING_KEY holds one key (old keys' public "
+                               "halves go in HUSH_AUDIT_VERIFY_KEYS)")
+HUSH_AUDIT_SIGNING_KEY = _audit_signing_keys[0] if _audit_signing_keys else ""
+HUSH_AUDIT_VERIFY_KEYS = env_ed25519_keys("HUSH_AUDIT_VERIFY_KEYS", private=False)
+# Behind PgBouncer in transaction mode: no server-side cursors, no prepared statements.
+HUSH_BEHIND_TRANSACTION_POOLER = env_bool("HUSH_BEHIND_TRANSACTION_POOLER", False)
+HUSH_PREPARE_ONE_CLICK = env_bool("HUSH_PREPARE_ONE_CLICK", not HUSH_BEHIND_TRANSACTION_POOLER)
+# One-click opt-outs accepted while the database is down wait here, on the web host.
+HUSH_ONE_CLICK_JOURNAL = (env_str("HUSH_ONE_CLICK_JOURNAL")
+                          or str(BASE_DIR / "var" / "one-click-journal"))
+HUSH_ONE_CLICK_REPLAY_INTERVAL = env_int("HUSH_ONE_CLICK_REPLAY_INTERVAL", 5, minimum=1)
+# The web processes replay the journal themselves once the database answers again.
+HUSH_ONE_CLICK_REPLAY_IN_WEB = env_bool("HUSH_ONE_CLICK_REPLAY_IN_WEB", True)
 # Double opt-in: how long a confirmation link works; unconfirmed sign-ups are deleted after.
 HUSH_DOI_EXPIRY = env_int("HUSH_DOI_EXPIRY", 7 * 24 * 3600, minimum=60)
 HUSH_DOI_PURGE_INTERVAL = env_int("HUSH_DOI_PURGE_INTERVAL", 3600, minimum=5)
@@ -172,6 +193,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A lost database connection: retry once before any write, else 503 + Retry-After.
+    "common.db.LostConnectionMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -247,6 +270,8 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if HUSH_BEHIND_TRANSACTION_POOLER:  # a cursor's portal would not outlive its transaction
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # A shared cache (Redis) is what makes rate limits hold across processes.
@@ -271,7 +296,10 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French")), ("de", _("German"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [BASE_DIR / "locale",
+                # the console's and the error pages' / download's own catalogs, ahead of
+                # Django's (which would otherwise win for "Username", "Status", ...)
+                BASE_DIR / "audit" / "locale", BASE_DIR / "preferences" / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -375,6 +403,8 @@ CELERY_BEAT_SCHEDULE = {
                        "schedule": float(HUSH_EXPORT_EXPIRE_INTERVAL)},
     "retention-purge": {"task": "anonymizer.retention_run",
                         "schedule": float(HUSH_RETENTION_INTERVAL)},
+    "replay-one-click-journal": {"task": "preferences.one_click_journal_replay",
+                                 "schedule": float(HUSH_ONE_CLICK_REPLAY_INTERVAL)},
     "sweep-inbound": {"task": "preferences.inbound_events_sweep",
                       "schedule": HUSH_INBOUND_SWEEP_INTERVAL},
     "sweep-imports": {"task": "preferences.imports_sweep",

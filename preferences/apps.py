@@ -12,6 +12,7 @@ class PreferencesConfig(AppConfig):
         from preferences import tasks  # noqa: F401
         from preferences.imports import tasks as imports_tasks  # noqa: F401
         from preferences.inbound import tasks as inbound_tasks  # noqa: F401
+        from preferences.one_click import tasks as one_click_tasks  # noqa: F401
         from preferences.privacy import consent_cache
         from preferences.privacy import tasks as privacy_tasks  # noqa: F401
         from preferences.propagation import tasks as propagation_tasks  # noqa: F401

@@ -521,6 +521,12 @@ class Destination(models.Model):
     class Kind(models.TextChoices):
         WEBHOOK = "webhook", "Signed webhook"
         CALLABLE = "callable", "Python callable"
+        SENDGRID = "sendgrid", "SendGrid (suppressions, ASM groups)"
+        MAILGUN = "mailgun", "Mailgun (unsubscribes per tag)"
+        SES = "ses", "Amazon SES v2 (suppression list, contact-list topics)"
+        POSTMARK = "postmark", "Postmark (suppressions per message stream)"
+        LISTMONK = "listmonk", "listmonk (blocklist, list unsubscription)"
+        MAILCHIMP = "mailchimp", "Mailchimp (member status)"
 
     name = models.CharField(max_length=100, unique=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -531,7 +537,13 @@ class Destination(models.Model):
                                    help_text="Only these event types (empty: every type).")
     include_email = models.BooleanField(default=False)
     url = models.URLField(blank=True, help_text="For webhooks.")
-    secret = EncryptedTextField(blank=True, null=True, help_text="Webhook signing secret.")
+    secret = EncryptedTextField(blank=True, null=True,
+                                help_text="Webhook signing secret, or an email provider's "
+                                          "API key.")
+    options = models.JSONField(
+        default=dict, blank=True,
+        help_text="An email provider's settings: lists (topic slug -> group, list or "
+                  "stream), domain (Mailgun), region and contact_list (SES), stream (Postmark).")
     callable_path = models.CharField(max_length=200, blank=True,
                                      help_text="Dotted path of a function, for callables.")
     paused_at = models.DateTimeField(null=True, blank=True)
@@ -783,3 +795,23 @@ class DigestSuppression(models.Model):
 
     def __str__(self):
         return f"{self.keyed_digest[:12]}… ({self.reason})"
+
+
+class JournaledOptOut(models.Model):
+    """A one-click opt-out that waited in a web host's journal while the database was
+    down (`preferences/one_click/journal.py`), applied once: replaying its entry again
+    finds its key here and changes nothing. What it did is kept, nothing personal."""
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied"
+        UNCHANGED = "unchanged", "unchanged (already unsubscribed)"
+        SUPERSEDED = "superseded", "superseded (a later choice stands)"
+        UNKNOWN = "unknown", "unknown subject or topic"
+
+    key = models.UUIDField(unique=True)
+    accepted_at = models.DateTimeField()
+    applied_at = models.DateTimeField(auto_now_add=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+
+    def __str__(self):
+        return f"journaled opt-out {self.key} ({self.outcome})"

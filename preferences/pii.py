@@ -32,6 +32,7 @@ from preferences.models import (
     Import,
     ImportProblem,
     InboundEvent,
+    JournaledOptOut,
     Purpose,
     PurposeConsent,
     Subject,
@@ -231,6 +232,8 @@ register(
         columns=(("received_at", _("When")), ("kind", _("What")),
                  ("channel", _("Came by")), ("topic_slug", _("Emails")))),
 )
+not_pii(JournaledOptOut, reason="a random key, when it was accepted and what it did; "
+                                 "no subject id, nothing of a person")
 not_pii(DailyCount, reason="counters per day and name (consent checks, refused webhook "
                            "calls); nothing of a person")
 

@@ -85,7 +85,9 @@ def unsubscribe_in_one_statement(*, subject_id, topic_slug: str, source: str):
     # A server-side-binding cursor so PostgreSQL plans the statement once per
     # connection (planning costs about as much as running it). Behind a pooler in
     # transaction mode, set HUSH_PREPARE_ONE_CLICK=0.
-    with psycopg.Cursor(connection.connection) as cursor:
+    # Through Django's error wrapper: a lost connection then raises Django's
+    # OperationalError and flags the connection, so it is closed, never reused.
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(UNSUBSCRIBE, {"subject": subject_id, "topic": topic_slug,
                                      "source": source, "now": timezone.now(),
                                      "event": EventType.SUBSCRIPTION_CHANGED.value},

@@ -2,16 +2,21 @@
 emails a fresh link. (The preference center is in `center/`, sign-up in `signup/`, the
 download in `privacy/`.)"""
 
+import logging
+
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.html import escape
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import is_ratelimited
 
 from common.crypto import email_digest
+from common.db import RETRY_AFTER_S, connection_lost, discard_connection, retry_if_connection_lost
 from common.tasks import task_send
 from preferences import selectors, services
 from preferences.branding.selectors import (
@@ -19,11 +24,15 @@ from preferences.branding.selectors import (
     brand_named,
     brand_of_topic,
     template_names,
+    topic_cached,
     translated,
 )
 from preferences.email import preferences_url
 from preferences.forms import REASON_CHOICES, LinkRequestForm
 from preferences.models import Feedback, Source, Topic
+from preferences.one_click import journal
+from preferences.one_click import services as one_click_services
+from preferences.one_click.topics import topic_name
 from preferences.tokens import (
     BadToken,
     ExpiredToken,
@@ -32,6 +41,7 @@ from preferences.tokens import (
 )
 
 ONE_CLICK_FIELDS = {"List-Unsubscribe", "reason", "comment"}
+log = logging.getLogger(__name__)
 
 
 def use_locale(subject) -> None:
@@ -58,18 +68,18 @@ def one_click(request, token):
         return invalid_link(request)
 
     if request.method == "GET":
-        subject = selectors.subject_by_public_id(claim.subject_id)
-        topic = Topic.objects.filter(slug=claim.topic_slug).select_related("brand").first()
-        if subject is None or topic is None:
+        # No database: the signed token says who and which topic, and mail scanners
+        # fetch every link of every message. The page always offers the button
+        # (POSTing twice equals once) and speaks the browser's language.
+        name = topic_name(claim.topic_slug)
+        if name is None:
             return invalid_link(request)
-        use_locale(subject)
-        sub = selectors.subject_subscriptions(subject).get(topic.slug)
-        done = sub is not None and sub.status == sub.Status.UNSUBSCRIBED
-        brand = brand_of_topic(topic)
-        return render(request, template_names(brand, "preferences/one_click.html"), {
-            "topic": topic, "done": done, "preferences_url": preferences_url(subject, brand),
-            "reasons": REASON_CHOICES, "brand": brand, "managed_email": subject.email,
-        })
+        topic, brand = _topic_and_brand(claim.topic_slug)
+        if topic is not None:
+            name = translated(topic, "name")
+        page = _one_click_page(translation.get_language(), name, brand)
+        return HttpResponse(page.replace(_URL_SLOT,
+                                         escape(preferences_url(_Named(claim), brand))))
 
     reason = request.POST.get("reason", "")
     comment = request.POST.get("comment", "").strip()
@@ -80,11 +90,23 @@ def one_click(request, token):
             or (reason and reason not in Feedback.Reason.values)
             or len(comment) > Feedback.COMMENT_MAX_LENGTH):
         return render(request, "preferences/one_click_bad_request.html", status=400)
+    if journal.has_entries():
+        # Opt-outs accepted during an outage are still waiting: join the end of the
+        # line, so each subject's opt-outs are applied in the order they came.
+        return _journaled(claim)
     try:
-        sub, _ = services.subscription_unsubscribe_by_token(subject_id=claim.subject_id,
-                                                            topic_slug=claim.topic_slug)
+        # Safe to run twice (POSTing twice equals once), so a connection that died
+        # under it is replaced and the opt-out sent again, never answered 500.
+        sub, _ = retry_if_connection_lost(services.subscription_unsubscribe_by_token,
+                                          subject_id=claim.subject_id,
+                                          topic_slug=claim.topic_slug)
     except services.NotFound:
         return invalid_link(request)
+    except DatabaseError as exc:
+        if not connection_lost(exc):
+            raise
+        discard_connection()
+        return _journaled(claim)  # the token alone proves who and which topic
     subject, topic = sub.subject, sub.topic
     if reason:
         services.feedback_record(subscription=sub, reason=reason, comment=comment)
@@ -96,23 +118,70 @@ def one_click(request, token):
 
 
 _URL_SLOT = "hush-preferences-url-slot"
-_answers: dict[tuple, str] = {}
+
+
+class _Named:
+    """The subject a token names, as far as its links need (a model instance costs
+    more to make than the rest of the page)."""
+
+    __slots__ = ("public_id",)
+
+    def __init__(self, claim):
+        self.public_id = claim.subject_id
+
+
+def _journaled(claim) -> HttpResponse:
+    """Keep the opt-out in the host's journal (fsynced) and answer as usual; it is
+    applied, audited and propagated once the database answers again."""
+    try:
+        journal.append(subject_id=claim.subject_id, topic_slug=claim.topic_slug)
+    except OSError:
+        log.exception("one-click journal: could not write the opt-out")
+        return HttpResponse(_("Please try again in a minute."), status=503,
+                            headers={"Retry-After": str(RETRY_AFTER_S)},
+                            content_type="text/plain; charset=utf-8")
+    one_click_services.journal_replay_in_background()
+    topic, brand = _topic_and_brand(claim.topic_slug)
+    name = translated(topic, "name") if topic else (topic_name(claim.topic_slug)
+                                                    or claim.topic_slug)
+    page = _one_click_answer(translation.get_language(), name, False, brand)
+    return HttpResponse(page.replace(_URL_SLOT, escape(preferences_url(_Named(claim), brand))))
+
+
+def _topic_and_brand(slug: str):
+    """The topic (for its translated name) and the brand it wears, from this process's
+    copy: the one-click pages ask the database for neither (see `topic_cached`)."""
+    topic = topic_cached(slug)
+    return topic, (topic.brand if topic is not None and topic.brand_id else brand_cached(None))
+
+
+def _one_click_page(language: str, topic_name: str, brand) -> str:
+    """The page GET shows, rendered once per language, topic and brand (as last
+    changed): only the preference link differs by subject."""
+    return _rendered("preferences/one_click.html", language, topic_name, brand, done=False)
 
 
 def _one_click_answer(language: str, topic_name: str, reason_given: bool, brand) -> str:
-    """The answer to a one-click POST, rendered once per language, topic and brand
-    (as last changed): it is the busiest page Hush serves, and only the preference link
-    differs by subject."""
-    key = (language, topic_name, reason_given, brand.slug, brand.updated_at)
-    page = _answers.get(key)
+    """The answer to a one-click POST, rendered once per language, topic and brand: it
+    is the busiest page Hush serves, and only the preference link differs by subject."""
+    return _rendered("preferences/one_click_done.html", language, topic_name, brand,
+                     reason_given=reason_given)
+
+
+_pages: dict[tuple, str] = {}
+
+
+def _rendered(template: str, language: str, topic_name: str, brand, **flags) -> str:
+    """`template` rendered once per language, topic, brand (as last changed) and flags."""
+    key = (template, language, topic_name, brand.slug, brand.updated_at,
+           tuple(sorted(flags.items())))
+    page = _pages.get(key)
     if page is None:
-        if len(_answers) >= 512:
-            _answers.clear()
-        page = _answers[key] = render_to_string(
-            template_names(brand, "preferences/one_click_done.html"), {
-                "topic": {"name": topic_name}, "preferences_url": _URL_SLOT,
-                "reasons": REASON_CHOICES, "reason_given": reason_given, "brand": brand,
-            })
+        if len(_pages) >= 1024:
+            _pages.clear()
+        page = _pages[key] = render_to_string(template_names(brand, template), {
+            "topic": {"name": topic_name}, "preferences_url": _URL_SLOT, "brand": brand,
+            "reasons": REASON_CHOICES, **flags})
     return page
 
 

@@ -33,6 +33,27 @@ def postgres(db):
     return connection
 
 
+def runtime_database_url(role: str | None = None) -> str:
+    """The test database's URL for a process the suite starts (a worker, gunicorn): as
+    `role`, else as the runtime role CI made (HUSH_TEST_RUNTIME_ROLE, granted on the test
+    database at set-up), else as the suite's own user."""
+    db = connection.settings_dict
+    user = role or os.environ.get("HUSH_TEST_RUNTIME_ROLE") or db["USER"]
+    return f"postgres://{user}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Under HUSH_TEST_RUNTIME_ROLE (.ci/run), the test database grants that role what
+    the README's runtime role gets, so the processes the suite starts can connect as it."""
+    role = os.environ.get("HUSH_TEST_RUNTIME_ROLE")
+    if role and connection.vendor == "postgresql":
+        from audit.database_roles import runtime_role_grant
+
+        with django_db_blocker.unblock():
+            runtime_role_grant(role=role)
+
+
 def pytest_configure(config):
     if IN_CI and not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise pytest.UsageError("under CI=true the suite runs on PostgreSQL: set DATABASE_URL")
@@ -45,6 +66,19 @@ def _eager_tasks_in_process(settings):
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+
+
+@pytest.fixture(autouse=True)
+def _own_one_click_journal(settings, tmp_path):
+    """Each test its own opt-out journal folder (never the work tree's), replayed by
+    the test itself (a web process's replay thread would not see the test's rows),
+    and its own topic names on the one-click pages."""
+    # Imported here: this module is loaded before Django has loaded the apps.
+    from preferences.one_click import topics
+
+    settings.HUSH_ONE_CLICK_JOURNAL = str(tmp_path / "one-click-journal")
+    settings.HUSH_ONE_CLICK_REPLAY_IN_WEB = False
+    topics.forget()  # the one-click pages' topic names, read from this test's rows
 
 
 @pytest.fixture(autouse=True)

@@ -26,6 +26,7 @@ import re
 
 from ahocorasick_rs import AhoCorasick
 
+from . import letters, names
 from . import validators as v
 from .findings import (
     CREDIT_CARD,
@@ -41,12 +42,36 @@ from .findings import (
     US_SSN,
     Finding,
 )
+from .recognizers import RECOGNIZERS, Recognizer
 
 # Ties between overlapping findings of the same length go to the most specific kind.
 _PRIORITY = {
     SECRET: 0, CREDIT_CARD: 1, IBAN: 2, US_SSN: 3, EMAIL: 4, IP_ADDRESS: 5,
     MAC_ADDRESS: 6, GPS: 7, PHONE: 8, DATE_OF_BIRTH: 9, PERSON: 10,
 }
+for _r in RECOGNIZERS:  # national ids, CRYPTO, URL: more specific than a phone
+    _PRIORITY.setdefault(_r.kind, 3 if _r.kind != "URL" else 11)
+
+# The registry's recognizers, by where their candidates come from (see recognizers/).
+_IDS_BY_DIGITS: dict[int, list[Recognizer]] = {}
+for _r in RECOGNIZERS:
+    for _n in _r.digits:
+        _IDS_BY_DIGITS.setdefault(_n, []).append(_r)
+_BARE_BY_DIGITS = {n: [r for r in ids if r.bare is not None and not r.after_phone]
+                   for n, ids in _IDS_BY_DIGITS.items()}
+_AFTER_PHONE_BARE = {n: [r for r in ids if r.bare is not None and r.after_phone]
+                     for n, ids in _IDS_BY_DIGITS.items()}
+_SHAPE_IDS: dict[str, list[Recognizer]] = {}
+for _r in RECOGNIZERS:
+    for _shape in _r.shapes:
+        _SHAPE_IDS.setdefault(_shape.decode("ascii"), []).append(_r)
+# One Aho-Corasick pass over the text's shape finds every shape: 4x faster than a
+# bytes.find per shape.
+_SHAPE_FINDER = AhoCorasick(list(_SHAPE_IDS)) if _SHAPE_IDS else None
+_SHAPE_RULES = list(_SHAPE_IDS.values())
+
+_RUN_IDS = [r for r in RECOGNIZERS if r.runs]
+_RUN_MIN = min((r.runs for r in _RUN_IDS), default=0)
 
 # Regions whose national formats (no +CC) are tried; +CC numbers are always checked.
 DEFAULT_PHONE_REGIONS = tuple(
@@ -227,29 +252,7 @@ _DOB = re.compile(
 )
 
 # --- PERSON (by context in free text) --------------------------------------
-def _letter_class(test) -> str:
-    """A regex class of every BMP letter `test` accepts ("Ł", "Č", "đ", "ё", "ά"): `re`
-    has no \\p{Lu}, and a Latin-1 class cut "Kozłowski" to "Koz"."""
-    ranges, start, last = [], None, None
-    for code in range(0x41, 0x10000):
-        if test(chr(code)):
-            if start is None:
-                start = code
-            last = code
-        elif start is not None:
-            ranges.append(re.escape(chr(start)) + ("-" + re.escape(chr(last)) if last > start
-                                                    else ""))
-            start = None
-    return "".join(ranges)
-
-
-_UPPER = _letter_class(lambda ch: ch.isupper() or ch.istitle())
-_LOWER = _letter_class(lambda ch: ch.islower())
-# "Ann", "O'Neil", "Mary-Jane", "McDonald" (\u2019 is the typographic apostrophe).
-_NAME_WORD = (
-    rf"[{_UPPER}][{_LOWER}]*(?:['\u2019\-][{_UPPER}{_LOWER}][{_LOWER}]+|[{_UPPER}][{_LOWER}]+)?"
-    rf"[{_LOWER}]"
-)
+_UPPER, _LOWER, _NAME_WORD = letters.UPPER, letters.LOWER, letters.NAME_WORD
 # a middle initial with or without its point: "Ruth R Montez", "John F. Kennedy"
 _NAME = rf"{_NAME_WORD}(?:[ \t]+(?:[{_UPPER}]\.?[ \t]+)?{_NAME_WORD}){{0,2}}"
 # Cue word -> a word the rule may need before it ("my name is", "I'm called").
@@ -328,8 +331,17 @@ def spans(text: str, *, regions: tuple[str, ...] | None = None) -> list[Span]:
 
     if "@" in text or "%40" in text:
         _emails(text, add)
+    low = text.lower()
+    if len(low) != len(text):  # "İ" lower-cases to two characters: keep it as it is
+        low = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
+    try:
+        cues = _CUE_FINDER.find_matches_as_indexes(low, overlapping=True)
+    except UnicodeEncodeError:  # lone surrogates: the finder reads UTF-8
+        low = "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in low)
+        cues = _CUE_FINDER.find_matches_as_indexes(low, overlapping=True)
     has_digit = _has_digit(text)
     if has_digit:
+        ctx = _Context(cues, low)
         # IBAN-shaped values, valid or not: their digit groups are not searched again
         # for cards and phones (a mistyped IBAN is not three phone numbers).
         taken: list[Span] = []
@@ -349,7 +361,8 @@ def spans(text: str, *, regions: tuple[str, ...] | None = None) -> list[Span]:
                 for m in pattern.finditer(text):
                     _iban(m, found, taken)
             taken.sort()
-        _numeric(text, found, regions or DEFAULT_PHONE_REGIONS, taken)
+        _numeric(text, found, regions or DEFAULT_PHONE_REGIONS, taken, ctx)
+        _shaped(text, shape if text.isascii() else None, found)
     colons = text.count(":")
     if (colons >= 5 and _MAC_COLONS.search(text)) or (
             text.count("-") >= 5 and _MAC_DASHES.search(text)) or _MAC_DOTS.search(text):
@@ -364,17 +377,11 @@ def spans(text: str, *, regions: tuple[str, ...] | None = None) -> list[Span]:
                     not prefix or int(prefix) <= 128):
                 add((m.start(), m.end(), IP_ADDRESS, "ipv6"))
 
-    low = text.lower()
-    if len(low) != len(text):  # "İ" lower-cases to two characters: keep it as it is
-        low = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
-    try:
-        cues = _CUE_FINDER.find_matches_as_indexes(low, overlapping=True)
-    except UnicodeEncodeError:  # lone surrogates: the finder reads UTF-8
-        low = "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in low)
-        cues = _CUE_FINDER.find_matches_as_indexes(low, overlapping=True)
     for index, start, _ in cues:
         for rule_at, spec in _CUE_RULES[index]:
             rule_at(text, low, start, spec, add)
+    if not text.islower():  # some capital letter: names without a cue word
+        names.find(text, add)
     if "://" in text and "@" in text:
         for m in _URL_PASSWORD.finditer(text):
             s = m.start("bare")
@@ -393,6 +400,56 @@ def _has_digit(text: str) -> bool:
         if d in text:
             return True
     return False
+
+
+# Letters and digits -> "w", the rest -> " ": runs of "w" are words, ids, hashes.
+_RUN_MASK = bytes(ord("w") if chr(i).isalnum() and i < 128 else ord(" ") for i in range(256))
+
+
+def _shaped(text: str, shape: bytes | None, found: list) -> None:
+    """The registry's shape and run recognizers: bytes.find on the text's shape."""
+    if shape is None:  # one byte per character: "?" stands for each non-ASCII one
+        shape = text.encode("ascii", "replace").translate(_SHAPE)
+    if _SHAPE_FINDER is not None:
+        for index, i, _ in _SHAPE_FINDER.find_matches_as_indexes(
+                shape.decode("latin-1"), overlapping=True):
+            if i and shape[i - 1] in _ALNUM_SHAPE:
+                continue
+            for r in _SHAPE_RULES[index]:
+                m = r.pattern.match(text, i)
+                if m and (m.end() == len(text) or shape[m.end()] not in _ALNUM_SHAPE) and (
+                        r.accepts(text, i, m.group())):
+                    found.append((i, m.end(), r.kind, r.rule))
+                    break
+    if _RUN_MIN:
+        mask = shape.translate(_RUN_MASK)
+        run = b"w" * _RUN_MIN
+        i = mask.find(run)
+        while i >= 0:
+            if not i or mask[i - 1] != 119:  # a run's start ("w")
+                for r in _RUN_IDS:
+                    m = r.pattern.match(text, i)
+                    if m and r.accepts(text, i, m.group()):
+                        found.append((i, m.end(), r.kind, r.rule))
+                        break
+            j = mask.find(b" ", i)
+            i = mask.find(run, j) if j >= 0 else -1
+
+
+_ALNUM_SHAPE = frozenset(b"A0a")
+
+
+def _recognizer_at(text: str, low: str, i: int, r: Recognizer, add) -> None:
+    """A registry recognizer at its cue word."""
+    if r.find is not None:
+        for s, e in r.find(text, i):
+            add((s, e, r.kind, r.rule))
+        return
+    if i and low[i - 1].isalnum():
+        return
+    m = r.pattern.match(text, i)
+    if m and r.accepts(text, i, m.group()):
+        add((i, m.end(), r.kind, r.rule))
 
 
 def _emails(text: str, add) -> None:
@@ -524,6 +581,12 @@ def _cue_rules() -> dict[str, list]:
         cue(word, _context_at, (_PERSON, before, PERSON, "person_context", None))
     for title in _TITLES:
         cue(title, _context_at, (_PERSON_TITLE, (), PERSON, "person_title", title))
+    for r in RECOGNIZERS:
+        for word in r.cues:
+            cue(word, _recognizer_at, r)
+        if r.digits:
+            for word in r.context:
+                rules.setdefault(word.lower(), [])  # found by the pass, read by _national
     return rules
 
 
@@ -555,12 +618,13 @@ _IBAN_BODIES: dict[int, re.Pattern] = {}
 
 # --- numeric clusters -------------------------------------------------------
 
-def _numeric(text: str, found: list, regions: tuple[str, ...], taken: list[Span]) -> None:
+def _numeric(text: str, found: list, regions: tuple[str, ...], taken: list[Span],
+             ctx: list) -> None:
     """Digit clusters, except where one starts inside a `taken` span: the search goes
     on from that span's end (a phone number right after an IBAN is still found)."""
     if not taken:
         for m in _NUM.finditer(text):
-            _cluster(text, m.start(), m.end(), m.group(), found, regions)
+            _cluster(text, m.start(), m.end(), m.group(), found, regions, ctx)
         return
     search = _NUM.search
     m = search(text)
@@ -571,11 +635,12 @@ def _numeric(text: str, found: list, regions: tuple[str, ...], taken: list[Span]
                 e = b
                 break
         else:
-            _cluster(text, s, e, m.group(), found, regions)
+            _cluster(text, s, e, m.group(), found, regions, ctx)
         m = search(text, e)
 
 
-def _cluster(text: str, s: int, e: int, cand: str, found: list, regions: tuple[str, ...]) -> None:
+def _cluster(text: str, s: int, e: int, cand: str, found: list, regions: tuple[str, ...],
+             ctx: list) -> None:
     if cand[0] == "-" and not (len(cand) > 1 and cand[1].isdigit()):
         return
     if cand[-1] == ")" and (cand[0] == "(" or "(" not in cand):
@@ -591,16 +656,16 @@ def _cluster(text: str, s: int, e: int, cand: str, found: list, regions: tuple[s
             found.append((s, e, IP_ADDRESS, "ipv4"))
         return
     # A part that _classify takes is 7+ characters long: shorter clusters have none.
-    if not _classify(text, s, e, cand, found, regions) and len(cand) >= 9 and (
+    if not _classify(text, s, e, cand, found, regions, ctx) and len(cand) >= 9 and (
             " " in cand or "," in cand):
-        _classify_windows(text, s, cand, found, regions)
+        _classify_windows(text, s, cand, found, regions, ctx)
 
 
 def _classify(text: str, s: int, e: int, cand: str, found: list,
-              regions: tuple[str, ...]) -> bool:
+              regions: tuple[str, ...], ctx: _Context | bool = False) -> bool:
     """Whole-cluster checks, cheapest first; True when the cluster was one value."""
     dots = cand.count(".")
-    if len(cand) < 9 and dots != 3:
+    if len(cand) < 8 and dots != 3:
         return False  # too short for anything but an IPv4 address
     digits = cand.replace(" ", "").replace("-", "")
     if not digits.isdigit():
@@ -624,10 +689,15 @@ def _classify(text: str, s: int, e: int, cand: str, found: list,
             if g and v.gps_ok(g.group(1), g.group(2)):
                 found.append((s, e, GPS, "gps_pair"))
                 return True
+    ids = _IDS_BY_DIGITS.get(n)
+    if ids and _national(text, s, e, cand, n, ids, found, context=ctx):
+        return True
     # (A card followed by more digits, "... 1111 123", is found by _classify_windows.)
     if v.CARD_MIN_LENGTH <= n <= 19 and (n == len(cand) or _CARD_PRINTED.fullmatch(cand)) and (
             v.card_ok(digits)):
         found.append((s, e, CREDIT_CARD, "card_luhn"))
+        return True
+    if ids and _national(text, s, e, cand, n, ids, found, context=False):
         return True
     if n == 9:
         g = _SSN.fullmatch(cand)
@@ -648,6 +718,51 @@ def _classify(text: str, s: int, e: int, cand: str, found: list,
             return True
         if _possible_in_context(text, s, cand, digits):
             found.append((s, _with_extension(text, e), PHONE, "phone_context"))
+            return True
+    return bool(ids) and _national(text, s, e, cand, n, ids, found, context=False, after_phone=True)
+
+
+class _Context:
+    """The context words of the numeric ids ("NHS", "PESEL") among the cue pass's hits,
+    read once a cluster asks: most texts have none, and then no cluster looks further."""
+
+    __slots__ = ("cues", "hits", "low")
+
+    def __init__(self, cues: list, low: str):
+        self.cues, self.low, self.hits = cues, low, None
+
+    def near(self, s: int) -> set[str]:
+        hits = self.hits
+        if hits is None:
+            low = self.low
+            hits = self.hits = [
+                (a, b, _CONTEXT_CUES[index]) for index, a, b in self.cues
+                if index in _CONTEXT_CUES]
+            if hits:  # whole words only: "sin" is no context inside "business"
+                hits[:] = [h for h in hits if not (h[0] and low[h[0] - 1].isalpha())
+                           and not low[h[1]:h[1] + 1].isalpha()]
+        if not hits:
+            return set()
+        return {kind for a, b, kinds in hits if s - 48 <= a and b <= s for kind in kinds}
+
+
+def _national(text: str, s: int, e: int, cand: str, n: int, ids: list[Recognizer], found: list, *,
+              context: _Context | bool, after_phone: bool = False) -> bool:
+    """The registry's numeric identifiers for this digit count. First those whose context
+    word stands before the value (they win over a card or a phone), then the bare forms
+    (before the SSN and phone checks), then those a valid phone number takes first."""
+    if context:
+        near = context.near(s) if context is not True else ()
+        if not near:
+            return False
+        for r in ids:
+            if r.kind in near and r.accepts(text, s, cand):
+                found.append((s, e, r.kind, r.rule))
+                return True
+        return False
+    for r in (_AFTER_PHONE_BARE if after_phone else _BARE_BY_DIGITS).get(n, ()):
+        if r.bare.fullmatch(cand) is not None and r.accepts(text, s, cand):
+            found.append((s, e, r.kind, r.rule))
             return True
     return False
 
@@ -670,7 +785,7 @@ def _possible_in_context(text: str, s: int, cand: str, digits: str) -> bool:
 
 
 def _classify_windows(text: str, s: int, cand: str, found: list,
-                      regions: tuple[str, ...]) -> None:
+                      regions: tuple[str, ...], ctx: list) -> None:
     """A cluster that is not one value may hold several ("2024 +44 20 7946 0958, 555-..."):
     try runs of its space- or comma-separated groups, longest first."""
     groups = [(g.start(), g.end()) for g in _NUM_GROUPS.finditer(cand)]
@@ -690,7 +805,7 @@ def _classify_windows(text: str, s: int, cand: str, found: list,
                 part = part[:-1]
             a = cand.index(part, a) if part else a
             b = a + len(part)
-            if len(part) >= 7 and _classify(text, s + a, s + b, part, found, regions):
+            if len(part) >= 7 and _classify(text, s + a, s + b, part, found, regions, ctx):
                 i = j
                 break
         else:
@@ -754,3 +869,10 @@ def _phone_check(cand: str, digits: str, regions: tuple[str, ...]) -> bool:
 _CUES = _cue_rules()  # cue word (lower-cased) -> [(rule_at, spec)]
 _CUE_FINDER = AhoCorasick(list(_CUES))  # reports a cue as its index in _CUES
 _CUE_RULES = list(_CUES.values())
+# cue index -> the numeric kinds it is a context word of
+_CONTEXT_CUES: dict[int, frozenset[str]] = {}
+for _index, _word in enumerate(_CUES):
+    _kinds = frozenset(r.kind for r in RECOGNIZERS if r.digits and _word in
+                       {w.lower() for w in r.context})
+    if _kinds:
+        _CONTEXT_CUES[_index] = _kinds

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+
+def _registry_kinds() -> tuple[str, ...]:
+    from .recognizers import KINDS as registered  # (recognizers never import findings)
+
+    return registered
+
 EMAIL = "EMAIL"
 PHONE = "PHONE"
 IP_ADDRESS = "IP_ADDRESS"
@@ -21,7 +27,9 @@ POSTCODE = "POSTCODE"
 
 PATTERN_KINDS = (EMAIL, PHONE, IP_ADDRESS, CREDIT_CARD, IBAN, US_SSN, MAC_ADDRESS, GPS, SECRET)
 CONTEXT_KINDS = (DATE_OF_BIRTH, PERSON)
-KINDS = PATTERN_KINDS + CONTEXT_KINDS
+# The recognizer registry's kinds: national identifiers, CRYPTO, URL (recognizers/).
+REGISTRY_KINDS = _registry_kinds()
+KINDS = PATTERN_KINDS + CONTEXT_KINDS + REGISTRY_KINDS
 
 
 class Finding(NamedTuple):

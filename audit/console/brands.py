@@ -4,11 +4,12 @@ texts per language, and which topics wear each. Saved through the brand service
 
 from django import forms
 from django.contrib import messages
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 
 from audit.console.access import role_required
 from preferences.branding.forms import BrandForm
-from preferences.branding.selectors import settings_brand
+from preferences.branding.selectors import brand_cache_clear, settings_brand
 from preferences.branding.services import brand_save
 from preferences.models import Brand, Topic
 
@@ -46,6 +47,7 @@ def brand_edit(request, pk=None):
             Topic.objects.filter(brand=brand).exclude(pk__in=[t.pk for t in chosen]).update(
                 brand=None)
             Topic.objects.filter(pk__in=[t.pk for t in chosen]).update(brand=brand)
+            transaction.on_commit(brand_cache_clear)  # the pages' copies of topics too
             messages.success(request, f"Brand “{brand.name}” saved.")
             return redirect("console:brands")
         return render(request, "console/brand_form.html", {"form": form, "brand": brand},

@@ -5,9 +5,10 @@ import time
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.utils import translation
 
-from preferences.models import Brand
+from preferences.models import Brand, Topic
 
 DEFAULT_SLUG = "default"
 
@@ -61,13 +62,37 @@ def brand_cached(brand_id: int | None) -> Brand:
     hit = _cached.get(brand_id)
     if hit is not None and hit[0] > now:
         return hit[1]
-    brand = (Brand.objects.filter(pk=brand_id).first() if brand_id else None) or default_brand()
+    try:
+        brand = ((Brand.objects.filter(pk=brand_id).first() if brand_id else None)
+                 or default_brand())
+    except DatabaseError:  # the database is away (one-click keeps answering): the last one
+        return hit[1] if hit is not None else settings_brand()
     _cached[brand_id] = (now + CACHE_SECONDS, brand)
     return brand
 
 
+_topics: dict = {}
+
+
+def topic_cached(slug: str):
+    """A topic with its brand, from this process's copy (read again after
+    CACHE_SECONDS): the one-click pages need it on every request. None if unknown, or
+    if the database cannot be reached and it was never read."""
+    now = time.monotonic()
+    if _topics.get("__until__", 0) <= now:
+        try:
+            fresh = {t.slug: t for t in Topic.objects.select_related("brand")}
+        except DatabaseError:
+            return _topics.get(slug)
+        _topics.clear()
+        _topics.update(fresh)
+        _topics["__until__"] = now + CACHE_SECONDS
+    return _topics.get(slug)
+
+
 def brand_cache_clear() -> None:
     _cached.clear()
+    _topics.clear()
 
 
 def translated(obj, field: str, language: str | None = None) -> str:

@@ -18,7 +18,7 @@ import audit
 from preferences.email import links, preferences_url
 from preferences.models import Brand, ConsentEvent, Subscription, Topic
 from preferences.services import subject_upsert
-from tests.e2e.axe import expect_accessible
+from tests.e2e.axe import axe_violations
 from tests.preferences.branding.conftest import png
 
 SUBSCRIBED, UNSUBSCRIBED, PAUSED = "subscribed", "unsubscribed", "paused"
@@ -30,6 +30,10 @@ def state(subject, slug):
 
 def switch(page, slug):
     return page.locator(f"#topic-{slug}")
+
+
+def expect_accessible(page):
+    assert axe_violations(page) == []
 
 
 @pytest.fixture

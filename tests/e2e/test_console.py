@@ -17,6 +17,7 @@ import audit
 from anonymizer.models import ErasureRequest, ErasureStep
 from audit.roles import roles_sync
 from preferences.models import Feedback
+from tests.e2e.axe import axe_violations
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "a long staff password 2026"
@@ -61,10 +62,12 @@ def test_an_officer_enrols_then_uses_the_console(page, hush, snap, newsletter, a
     expect(page.get_by_role("heading", name="Set up two-factor sign-in")).to_be_visible()
     expect(page.locator(".qr svg")).to_be_visible()
     snap(page, "console-enrol")
+    assert axe_violations(page) == []
     secret = page.locator("#totp-secret").inner_text()
     page.get_by_label("Code from the app").fill(code_from_secret(secret))
     page.get_by_role("button", name="Confirm").click()
     expect(page.locator("#backup-codes li")).to_have_count(10)
+    assert axe_violations(page) == []
     page.get_by_role("link", name="Continue to the console").click()
 
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()

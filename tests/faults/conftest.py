@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import connection
 
 from config.celery import app as celery_app
-from tests.conftest import require_service
+from tests.conftest import require_service, runtime_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -100,11 +100,10 @@ class CeleryProcess:
 
 
 def _subprocess_env(tmp_path: Path, **extra: str) -> dict:
-    db = connection.settings_dict
     return {
         **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:"
-                        f"{db['PORT'] or 5432}/{db['NAME']}",
+        # As the runtime role when CI made one (README, "Two database roles").
+        "DATABASE_URL": runtime_database_url(),
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(tmp_path / "mail"),
         "LOG_LEVEL": "INFO",

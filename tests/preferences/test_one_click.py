@@ -1,11 +1,14 @@
 """The RFC 8058 contract of /u/<token>/."""
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from preferences.models import ConsentEvent, Feedback, Subscription
+from preferences.models import ConsentEvent, Feedback, Subscription, Topic
 from preferences.tokens import make_preferences_token, make_unsubscribe_token
+from tests.conftest import require_service
+from tests.db_cut import terminate_backend
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 
@@ -95,9 +98,29 @@ def test_get_changes_nothing(client, alice, newsletter, url):
     assert "/p/" in page  # a link to the preference center
 
 
-def test_get_after_unsubscribing_says_so(client, alice, newsletter, url):
+def test_get_does_not_touch_the_database(client, alice, newsletter, url,
+                                         django_assert_num_queries):
+    """Mail scanners fetch every link of every message: the page needs only the token
+    (and the topic names, read once a minute)."""
+    client.get(url)
+    other = url_for(alice, Topic.objects.get(slug="offers"))
+    with django_assert_num_queries(0):
+        first, second = client.get(url), client.get(other)
+    assert "Unsubscribe from Newsletter?" in first.content.decode()
+    assert "Unsubscribe from Offers?" in second.content.decode()
+
+
+def test_get_after_unsubscribing_still_offers_the_button(client, alice, newsletter, url):
     client.post(url, ONE_CLICK)
-    assert "You are unsubscribed from Newsletter" in client.get(url).content.decode()
+    page = client.get(url).content.decode()
+    assert 'name="List-Unsubscribe" value="One-Click"' in page
+    assert client.post(url, ONE_CLICK).status_code == 200  # twice equals once
+    assert ConsentEvent.objects.filter(subject=alice, source="one_click").count() == 1
+
+
+def test_get_for_a_topic_that_is_gone_is_an_invalid_link(client, alice, newsletter, url):
+    Topic.objects.filter(slug="newsletter").update(slug="renamed")
+    assert client.get(url).status_code == 404
 
 
 def test_the_answer_offers_the_reason_form(client, url):
@@ -163,10 +186,15 @@ def test_other_methods_are_refused(client, url):
     assert client.delete(url).status_code == 405
 
 
-def test_it_speaks_the_subjects_language(client, alice, newsletter, url):
+def test_the_answer_speaks_the_subjects_language(client, alice, newsletter, url):
     alice.locale = "fr"
     alice.save()
-    page = client.get(url).content.decode()
+    page = client.post(url, ONE_CLICK).content.decode()
+    assert '<html lang="fr">' in page
+
+
+def test_the_page_speaks_the_browsers_language(client, alice, newsletter, url):
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert '<html lang="fr">' in page
 
 
@@ -195,7 +223,7 @@ def test_one_reason_per_unsubscribe(client, alice, newsletter, url):
 def test_the_page_is_translated_into_french(client, alice, newsletter, url):
     alice.locale = "fr"
     alice.save()
-    page = client.get(url).content.decode()
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "Se désabonner de Newsletter ?" in page
     assert "Vous êtes désabonné de Newsletter" in client.post(url, ONE_CLICK).content.decode()
 
@@ -236,3 +264,19 @@ def test_a_comment_too_long_is_a_400_and_changes_nothing(client, alice, newslett
     assert response.status_code == 400
     assert not Feedback.objects.exists()
     assert status_of(alice, newsletter) == "subscribed"
+
+
+def test_it_unsubscribes_on_a_fresh_connection_when_postgres_dropped_the_old_one(
+        transactional_db, client, alice, newsletter):
+    """The one-click statement runs on the raw psycopg connection, where Django never
+    sees the error by itself: a terminated connection must be replaced, not reused."""
+    require_service(connection.vendor == "postgresql", "needs PostgreSQL")
+    url = url_for(alice, newsletter)
+    dropped = connection.connection.info.backend_pid
+    terminate_backend(dropped)
+    response = client.post(url, ONE_CLICK)
+    assert response.status_code == 200
+    assert status_of(alice, newsletter) == "unsubscribed"
+    assert ConsentEvent.objects.filter(subject=alice, topic=newsletter,
+                                       source="one_click").count() == 1
+    assert connection.connection.info.backend_pid != dropped

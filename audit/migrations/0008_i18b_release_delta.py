@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audit', '0006_mail_feedback'),
+        ('audit', '0007_i17_imports_exports'),
     ]
 
     operations = [

@@ -1,0 +1,1 @@
+"""National identifiers, one module per country, each with its published check rule."""
