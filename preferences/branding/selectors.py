@@ -97,6 +97,8 @@ def brand_cache_clear() -> None:
 
 def translated(obj, field: str, language: str | None = None) -> str:
     """`obj.<field>` in `language` (default: the active one) when a translation exists."""
+    if isinstance(obj, dict):  # a page rendered once per topic passes {"name": ...}
+        return obj.get(field, "")
     language = (language or translation.get_language() or "en").split("-")[0]
     texts = getattr(obj, "translations", None) or {}
     text = texts.get(language, {}).get(field) if isinstance(texts.get(language), dict) else None

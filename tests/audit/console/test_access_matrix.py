@@ -46,6 +46,8 @@ MATRIX = [
     ("GET",  "/console/imports/{import_key}/bad-rows.csv", 302, 302, 403, 200, 403, 403, 403),
     ("GET",  "/console/brands/",                    302, 302, 403, 200, 403, 403, 403),
     ("GET",  "/console/brands/new/",                302, 302, 403, 200, 403, 403, 403),
+    ("GET",  "/console/brands/{brand}/",            302, 302, 403, 200, 403, 403, 403),
+    ("POST", "/console/brands/{brand}/",            302, 302, 403, 400, 403, 403, 403),
     ("GET",  "/console/no-role/",                   302, 302, 403, 403, 403, 403, 403),
     ("GET",  "/console/login/",                     200, 302, 302, 302, 302, 302, 302),
     ("GET",  "/console/verify/",                    302, 200, 302, 302, 302, 302, 302),
@@ -82,15 +84,16 @@ def clients(db):
 @pytest.fixture
 def ids(alice, db):
     from anonymizer.models import ErasureRequest
-    from preferences.models import Destination, Import
+    from preferences.models import Brand, Destination, Import
 
     dest = Destination.objects.create(name="crm", kind="callable",
                                       callable_path="tests.receiver.nothing")
     erasure = ErasureRequest.objects.create(subject_public_id=alice.public_id, source="api",
                                             status="failed")
     job = Import.objects.create(kind="subjects", file_path="/nonexistent", file_sha256="0" * 64)
+    brand = Brand.objects.create(slug="acme", name="Acme")
     return {"dest": dest.pk, "subject": alice.public_id, "erasure": erasure.pk,
-            "erasure_key": erasure.key, "import_key": job.key}
+            "erasure_key": erasure.key, "import_key": job.key, "brand": brand.pk}
 
 
 def test_the_table_covers_every_console_url():
@@ -99,6 +102,7 @@ def test_the_table_covers_every_console_url():
     console = {p.pattern._route for p in get_resolver("audit.console.urls").url_patterns}
     routes = {url.split("?")[0].removeprefix("/console/")
               .replace("{dest}", "<int:pk>").replace("{erasure}", "<int:pk>")
+              .replace("{brand}", "<int:pk>")
               .replace("{subject}", "<uuid:public_id>").replace("{import_key}", "<uuid:key>")
               for _, url, *_ in MATRIX if url.startswith("/console/")}
     assert console - routes == set()

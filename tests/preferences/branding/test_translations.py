@@ -58,7 +58,8 @@ def test_a_translated_description_bumps_the_purposes_wording_version(translated_
 
 
 def test_the_one_click_page_in_german(client, translated_topics, newsletter):
-    page = client.get(unsubscribe_url(subject_speaking("de"), newsletter)).content.decode()
+    page = client.get(unsubscribe_url(subject_speaking("de"), newsletter),
+                      HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "Von Rundbrief abmelden?" in page
 
 
