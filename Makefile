@@ -45,5 +45,5 @@ beat: install
 	$(VENV)/bin/celery -A config beat --loglevel=INFO
 
 messages: install
-	HUSH_DEV=1 $(PY) manage.py makemessages -l fr --ignore=.venv --ignore=tests --ignore=bench
+	HUSH_DEV=1 $(PY) manage.py makemessages -l fr -l de --ignore=.venv --ignore=node_modules --ignore=tests --ignore=bench
 	HUSH_DEV=1 $(PY) manage.py compilemessages --ignore=.venv

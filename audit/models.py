@@ -131,6 +131,7 @@ class Console(models.Model):
             ("export_consent", "Download everyone's current consent, by opaque id"),
             ("export_consent_emails", "Download the consent export with email addresses"),
             ("manage_suppressions", "Suppress or unsuppress an address by typing it"),
+            ("manage_brands", "Set brands: names, logos, colours, footers and senders"),
         ]
 
     def __str__(self):

@@ -16,6 +16,7 @@ ALL = [
     "manage_erasures", "view_pii_catalog", "view_mail_feedback",
     "manage_imports", "export_consent", "export_consent_emails", "manage_suppressions",
     "view_requests", "decide_requests",
+    "manage_brands",
 ]
 
 ROLES = {

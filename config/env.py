@@ -203,3 +203,14 @@ def env_networks(name: str) -> list:
             raise ImproperlyConfigured(f"{name} must list IP networks such as 10.1.0.0/16, "
                                        f"got {item.strip()!r}") from None
     return networks
+
+
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def env_colour(name: str, default: str) -> str:
+    """A colour as #rrggbb (a brand's accent)."""
+    value = os.environ.get(name) or default
+    if not _COLOUR.match(value):
+        raise ImproperlyConfigured(f"{name} must be a colour as #rrggbb, not {value!r}")
+    return value.lower()

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.env import (
     env_bool,
+    env_colour,
     env_database_urls,
     env_ec_public_key,
     env_ed25519_keys,
@@ -254,10 +255,25 @@ WSGI_APPLICATION = "config.wsgi.application"
 
 CSRF_FAILURE_VIEW = "config.errors.csrf_failure"  # Hush's own 403 page
 
+# Brands: without a Brand row marked default (set in the console), these describe the
+# one brand subscriber pages and emails wear. HUSH_TEMPLATE_DIR is a folder of template
+# overrides: <dir>/<brand slug>/preferences/center.html for one brand, <dir>/preferences/...
+# for all.
+HUSH_BRAND_NAME = env_str("HUSH_BRAND_NAME", "Hush")
+HUSH_BRAND_ACCENT_COLOUR = env_colour("HUSH_BRAND_ACCENT_COLOUR", "#0b5cad")
+HUSH_BRAND_PRIVACY_POLICY_URL = env_str("HUSH_BRAND_PRIVACY_POLICY_URL", "")
+HUSH_BRAND_CONTACT_URL = env_str("HUSH_BRAND_CONTACT_URL", "")
+HUSH_BRAND_LEGAL_ENTITY = env_str("HUSH_BRAND_LEGAL_ENTITY", "")
+HUSH_TEMPLATE_DIR = env_str("HUSH_TEMPLATE_DIR") or None
+if HUSH_TEMPLATE_DIR and not Path(HUSH_TEMPLATE_DIR).is_dir():
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"HUSH_TEMPLATE_DIR: no folder at {HUSH_TEMPLATE_DIR}")
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [*([Path(HUSH_TEMPLATE_DIR)] if HUSH_TEMPLATE_DIR else []), BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -265,6 +281,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "preferences.branding.context.context",
             ],
             # {% load plain %}: the console's durations, rates and details in words.
             "libraries": {"plain": "audit.console.plain_tags"},
@@ -304,7 +321,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("fr", _("French"))]
+LANGUAGES = [("en", _("English")), ("fr", _("French")), ("de", _("German"))]
 LOCALE_PATHS = [BASE_DIR / "locale",
                 # the console's and the error pages' / download's own catalogs, ahead of
                 # Django's (which would otherwise win for "Username", "Status", ...)

@@ -28,7 +28,7 @@ from preferences.suppressions import (
 
 @admin.register(Topic)
 class TopicAdmin(admin.ModelAdmin):
-    list_display = ("slug", "name", "channel", "default_subscribed", "position")
+    list_display = ("slug", "name", "channel", "brand", "default_subscribed", "position")
     prepopulated_fields = {"slug": ("name",)}
 
 

@@ -2,7 +2,7 @@
 gate every mail Hush itself sends goes through (`mail_send`)."""
 
 from functools import lru_cache
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -40,11 +40,27 @@ def mail_send(*, to: str, title: str, body: str, kind: str) -> bool:
     return True
 
 
-def preferences_url(subject) -> str:
+def mail_send_message(message, *, kind: str) -> bool:
+    """`mail_send` for a message already built (a branded mail with its HTML part):
+    the same gate on every recipient. Returns whether it was sent."""
+    if kind not in (SIGNUP, LINK, DOWNLOAD):
+        raise ValueError(f"unknown kind of mail {kind!r}")
+    if not all(mail_allowed(to, kind=kind) for to in message.to):
+        return False
+    message.send()
+    return True
+
+
+def preferences_url(subject, brand=None) -> str:
+    """The preference center's link; for a brand (saved, not the default) it wears that
+    brand and shows that brand's topics (`?brand=`)."""
     token = make_preferences_token(subject=subject)
     before, after = _center_url_around_token(settings.HUSH_BASE_URL, get_script_prefix(),
                                              get_urlconf())
-    return before + token + after
+    url = before + token + after
+    if brand is not None and brand.pk and not brand.is_default:
+        url += "?" + urlencode({"brand": brand.slug})
+    return url
 
 
 @lru_cache(maxsize=8)
@@ -88,7 +104,7 @@ def links(subject, topic) -> dict:
     """What `manage.py links --json` and the links API answer."""
     token = make_unsubscribe_token(subject=subject, topic=topic)
     return {
-        "preferences_url": preferences_url(subject),
+        "preferences_url": preferences_url(subject, brand=topic.brand),
         "unsubscribe_url": _one_click_url(token),
         "headers": _headers(token),
     }

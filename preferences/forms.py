@@ -14,8 +14,9 @@ class LinkRequestForm(forms.Form):
 class CenterActionForm(forms.Form):
     """One action on the preference center; which fields matter depends on `action`."""
 
-    ACTIONS = ("subscribe", "unsubscribe", "pause", "unsubscribe_all", "resubscribe_all",
-               "erase", "purpose_on", "purpose_off", "purposes_all_off", "export")
+    ACTIONS = ("save", "subscribe", "unsubscribe", "pause", "pause_all", "resume_all",
+               "unsubscribe_all", "resubscribe_all", "erase", "save_purposes", "purpose_on",
+               "purpose_off", "purposes_all_off", "export", "undo")
     action = forms.ChoiceField(choices=[(a, a) for a in ACTIONS])
     topic = forms.SlugField(required=False)
     purpose = forms.SlugField(required=False)
@@ -30,7 +31,7 @@ class CenterActionForm(forms.Form):
             raise forms.ValidationError(_("Choose a topic."))
         if action in ("purpose_on", "purpose_off") and not data.get("purpose"):
             raise forms.ValidationError(_("Choose a purpose."))
-        if action == "pause" and not data.get("weeks"):
+        if action in ("pause", "pause_all") and not data.get("weeks"):
             raise forms.ValidationError(_("Choose how long to pause."))
         if action == "erase" and not data.get("confirm"):
             raise forms.ValidationError(_("Tick the box to confirm you want your data erased."))

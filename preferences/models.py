@@ -38,6 +38,7 @@ class Source(models.TextChoices):
     BOUNCE = "bounce", _("bounced email")
     ESP_UNSUBSCRIBE = "esp_unsubscribe", _("unsubscribe at the email provider")
     PRIVACY_REQUEST = "privacy_request", _("privacy request")
+    RESUBSCRIBE = "resubscribe", _("resubscribe button after unsubscribing")
 
 
 class Subject(models.Model):
@@ -79,8 +80,70 @@ class Subject(models.Model):
         return str(self.public_id)
 
 
+
+class Brand(models.Model):
+    """Whose name, logo, colours and footer a subscriber sees, and who mail comes from.
+
+    One install can serve a company's several newsletters: a topic belongs to a brand,
+    and its one-click page, preference center and emails wear it. Set by a privacy
+    officer in the console; without any row, the `HUSH_BRAND_*` settings describe the
+    one brand (`preferences.brands.default_brand`). `translations` holds the texts a
+    person reads, per language: `{"fr": {"name": ..., "legal_entity": ...}}`.
+    """
+
+    class Font(models.TextChoices):
+        # System stacks only: the product runs offline and loads no font from anywhere.
+        SYSTEM = "system", _("System sans-serif")
+        HUMANIST = "humanist", _("Humanist sans-serif")
+        SERIF = "serif", _("Serif")
+        ROUNDED = "rounded", _("Rounded")
+        MONO = "mono", _("Monospace")
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=120, help_text="The company or newsletter name.")
+    is_default = models.BooleanField(
+        default=False, help_text="Worn by pages that belong to no topic (one brand at most).")
+    logo = models.BinaryField(null=True, blank=True, editable=False)
+    logo_type = models.CharField(max_length=32, blank=True)
+    logo_alt = models.CharField(max_length=200, blank=True,
+                                help_text="What the logo says, for screen readers.")
+    accent_colour = models.CharField(max_length=7, default="#0b5cad",
+                                     help_text="Buttons and links, as #rrggbb.")
+    text_colour = models.CharField(max_length=7, default="#1b1f24")
+    background_colour = models.CharField(max_length=7, default="#ffffff")
+    font = models.CharField(max_length=16, choices=Font.choices, default=Font.SYSTEM)
+    privacy_policy_url = models.URLField(blank=True)
+    contact_url = models.CharField(max_length=300, blank=True,
+                                   help_text="An https:// page or a mailto: address.")
+    legal_entity = models.CharField(max_length=300, blank=True,
+                                    help_text="e.g. Acme Ltd, 1 Main Street, London")
+    sender_name = models.CharField(max_length=120, blank=True)
+    sender_email = models.EmailField(blank=True)
+    translations = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+        constraints = [models.UniqueConstraint(fields=["is_default"],
+                                               condition=models.Q(is_default=True),
+                                               name="one_default_brand")]
+
+    def __str__(self):
+        return self.slug
+
+
 class Topic(models.Model):
-    """Something a subject can subscribe to, on one channel."""
+    """Something a subject can subscribe to, on one channel, under one brand.
+
+    `frequencies` are the rhythms the topic offers (codes of `Frequency`; empty: none
+    to choose); `translations` its name and description per language.
+    """
+
+    class Frequency(models.TextChoices):
+        EVERY = "every", _("Every message")
+        DAILY = "daily", _("Daily digest")
+        WEEKLY = "weekly", _("Weekly digest")
+        MONTHLY = "monthly", _("Monthly digest")
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("Email")
@@ -95,6 +158,15 @@ class Topic(models.Model):
         default=False, help_text="New subjects start subscribed to this topic."
     )
     position = models.PositiveSmallIntegerField(default=0)
+    brand = models.ForeignKey(Brand, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="topics",
+                              help_text="Whose brand its pages and emails wear (none: the "
+                                        "default).")
+    frequencies = models.JSONField(default=list, blank=True,
+                                   help_text='e.g. ["every", "weekly", "monthly"]; empty: no '
+                                             "choice.")
+    translations = models.JSONField(default=dict, blank=True,
+                                    help_text='{"fr": {"name": ..., "description": ...}}')
 
     class Meta:
         ordering = ["channel", "position", "name"]
@@ -120,6 +192,8 @@ class Subscription(models.Model):
     feedback_at = models.DateTimeField(
         null=True, blank=True, help_text="When a reason was last given: one per unsubscribe."
     )
+    frequency = models.CharField(max_length=8, blank=True, default="", db_default="",
+                                 help_text="One of the topic's frequencies; blank: its first.")
 
     class Meta:
         constraints = [
@@ -234,6 +308,10 @@ class Purpose(models.Model):
                                  "it off.")
     version = models.PositiveIntegerField(default=1, editable=False)
     position = models.PositiveSmallIntegerField(default=0)
+    translations = models.JSONField(
+        default=dict, blank=True,
+        help_text='{"fr": {"name": ..., "description": ...}}; a changed description in any '
+                  "language bumps the version too.")
 
     class Meta:
         ordering = ["position", "slug"]
@@ -250,14 +328,20 @@ class Purpose(models.Model):
         super().save(*args, **kwargs)
         self._loaded_wording = self._wording()
 
-    def _wording(self) -> tuple:
-        return (self.__dict__.get("name"), self.__dict__.get("description"))
-
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
         instance._loaded_wording = instance._wording()
         return instance
+
+    def _wording(self):
+        """The name and description in every language: what a receipt's version names."""
+        if "description" not in self.__dict__ or "name" not in self.__dict__:
+            return None  # deferred: not loaded, so not changed
+        texts = self.__dict__.get("translations") or {}
+        return (self.name, self.description, sorted(
+            (lang, str(t.get("name", "")), str(t.get("description", "")))
+            for lang, t in texts.items() if isinstance(t, dict)))
 
 
 class PurposeWording(models.Model):

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from anonymizer.catalog import Category, ForPerson, Meaning, PiiField, not_pii, register
 from preferences.models import (
     ApiKey,
+    Brand,
     CaptureCount,
     CaptureRule,
     ConsentEvent,
@@ -194,6 +195,7 @@ register(
 not_pii(PurposeWording, reason="the company's own purpose wording, kept per version: what "
                                 "people were shown, nothing of a person")
 not_pii(Topic, reason="the company's own topic names and descriptions")
+not_pii(Brand, reason="the company's own names, colours, links and sender address")
 
 
 register(

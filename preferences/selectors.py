@@ -41,12 +41,24 @@ def subscription_states(subject: Subject) -> dict[str, dict]:
     }
 
 
-def topics_by_channel(subject: Subject) -> list[tuple[str, list[dict]]]:
+def topics_of(brand=None):
+    """The topics a page for `brand` shows: its own; the default brand's page also those
+    that belong to no brand. No brand given: every topic."""
+    topics = Topic.objects.select_related("brand")
+    if brand is None:
+        return topics
+    if not brand.is_default:
+        return topics.filter(brand=brand)
+    return topics.filter(Q(brand__isnull=True) | Q(brand=brand)) if brand.pk else topics.filter(
+        brand__isnull=True)
+
+
+def topics_by_channel(subject: Subject, brand=None) -> list[tuple[str, list[dict]]]:
     """Every topic grouped by channel, with this subject's state: the preference center."""
     now = timezone.now()
     subs = subject_subscriptions(subject)
     rows = []
-    for topic in Topic.objects.all():
+    for topic in topics_of(brand):
         sub = subs.get(topic.slug)
         status = sub.effective_status(now) if sub else Status.UNSUBSCRIBED
         rows.append({

@@ -17,15 +17,16 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 
 import audit
 from anonymizer.core.redact import redact
 from anonymizer.ledger import SUPPRESSION, UNSUPPRESSION, ledger_append
 from common.crypto import email_digest, normalise_email
 from common.tasks import task_send_on_commit
-from preferences.email import LINK, mail_send, preferences_url
+from preferences.branding.mail import branded_mail, language_of
+from preferences.branding.selectors import brand_named
+from preferences.email import LINK, mail_send_message, preferences_url
 from preferences.erased import SubjectErased, refuse_erased
 from preferences.imports.bulk import digest_matches
 from preferences.models import (
@@ -171,6 +172,26 @@ def subscriptions_change(*, subject: Subject, changes: list[TopicChange], source
                                 paused_until=change.paused_until, source=source, actor=actor):
                 changed.append(change.topic.slug)
     return changed
+
+
+def subscription_frequency_set(*, subject: Subject, topic: Topic, frequency: str,
+                               actor) -> bool:
+    """How often the subject wants a topic (one of the topic's frequencies; blank: its
+    first). Not a consent change, so no ConsentEvent; audited. False if unchanged."""
+    offered = topic.frequencies or []
+    if frequency and frequency not in offered:
+        raise ValueError(f"{topic.slug} offers {offered}, not {frequency!r}")
+    first = offered[0] if offered else ""
+    with transaction.atomic():
+        sub = Subscription.objects.select_for_update(of=("self",)).filter(
+            subject=subject, topic=topic).first()
+        if sub is None or (sub.frequency or first) == (frequency or first):
+            return False  # never subscribed: nothing to send at any rhythm
+        old, sub.frequency = sub.frequency, frequency
+        sub.save(update_fields=["frequency"])
+        audit.record(actor=actor, action="subscription.frequency_changed", target=subject,
+                     details={"topic": topic.slug, "old": old, "new": frequency})
+    return True
 
 
 def subscription_pause(*, subject: Subject, topic: Topic, weeks: int, source: str, actor) -> bool:
@@ -482,8 +503,9 @@ def feedback_record(*, subscription: Subscription, reason: str,
 
 
 def preference_link_send(*, email_digest: str | None = None,
-                         subject_id: str | None = None) -> bool:
-    """Email a fresh preference link to the subject, if there is one.
+                         subject_id: str | None = None, brand: str | None = None) -> bool:
+    """Email a fresh preference link to the subject, if there is one, from `brand` (the
+    slug of the page it was asked on).
 
     Called from a task so the page that asks answers the same, and as fast,
     whether or not the address is known.
@@ -494,13 +516,12 @@ def preference_link_send(*, email_digest: str | None = None,
         subject = Subject.objects.filter(public_id=subject_id).first()
     if subject is None or not subject.email or subject.erased_at is not None:
         return False
-    language = subject.locale if subject.locale in dict(settings.LANGUAGES) else "en"
-    with translation.override(language):
-        context = {"url": preferences_url(subject),
-                   "days": settings.HUSH_PREFERENCE_LINK_MAX_AGE // 86400}
-        body = render_to_string("preferences/email/preference_link.txt", context)
-        title = render_to_string("preferences/email/preference_link_subject.txt").strip()
-    if not mail_send(to=subject.email, title=title, body=body, kind=LINK):
+    wearing = brand_named(brand)
+    message = branded_mail(template="preference_link", brand=wearing,
+                           language=language_of(subject), to=subject.email, context={
+                               "url": preferences_url(subject, brand=wearing),
+                               "days": settings.HUSH_PREFERENCE_LINK_MAX_AGE // 86400})
+    if not mail_send_message(message, kind=LINK):
         return False  # erased, a complaint, a bounce: never mailed
     audit.record(actor=audit.SYSTEM, action="preference_link.sent", target=subject)
     return True

@@ -1,12 +1,11 @@
-"""Pages a subscriber uses: one-click unsubscribe, the preference center and the
-page that emails a fresh link. (Sign-up is in `signup/`, the download in `privacy/`.)"""
+"""Pages a subscriber uses: one-click unsubscribe (and resubscribe) and the page that
+emails a fresh link. (The preference center is in `center/`, sign-up in `signup/`, the
+download in `privacy/`.)"""
 
 import json
 import logging
-from functools import lru_cache
 
 from django.conf import settings
-from django.contrib import messages
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError
 from django.http import HttpResponse, HttpResponseNotAllowed
@@ -19,24 +18,27 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import is_ratelimited
 
-from anonymizer.models import ErasureRequest
 from common.crypto import email_digest
 from common.db import RETRY_AFTER_S, connection_lost, discard_connection, retry_if_connection_lost
 from common.tasks import task_send
 from preferences import selectors, services
+from preferences.branding.selectors import (
+    brand_cached,
+    brand_named,
+    brand_of_topic,
+    template_names,
+    topic_cached,
+    translated,
+)
 from preferences.email import preferences_url
 from preferences.erased import SubjectErased, is_erased
-from preferences.forms import REASON_CHOICES, CenterActionForm, LinkRequestForm
-from preferences.models import DataExport, Feedback, Purpose, RightsRequest, Source, Topic
+from preferences.forms import REASON_CHOICES, LinkRequestForm
+from preferences.models import Feedback, Source, Topic
 from preferences.one_click import journal
 from preferences.one_click import services as one_click_services
 from preferences.one_click.erased import subject_erased
 from preferences.one_click.topics import topic_name
 from preferences.privacy import receipts
-from preferences.privacy import selectors as privacy_selectors
-from preferences.privacy import services as privacy_services
-from preferences.privacy.rights import services as rights_services
-from preferences.privacy.rights import views as rights_views
 from preferences.tokens import (
     BadToken,
     ExpiredToken,
@@ -55,7 +57,9 @@ def use_locale(subject) -> None:
 
 
 def invalid_link(request):
-    return render(request, "preferences/link_invalid.html", status=404)
+    brand = brand_named(request.GET.get("brand"))
+    return render(request, template_names(brand, "preferences/link_invalid.html"),
+                  {"brand": brand}, status=404)
 
 
 def erased_page(request):
@@ -83,8 +87,12 @@ def one_click(request, token):
             return invalid_link(request)
         if subject_erased(claim.subject_id):
             return erased_page(request)
-        page = _one_click_page(translation.get_language(), name, claim.fresh)
-        return HttpResponse(page.replace(_URL_SLOT, escape(_center_link(_Named(claim), claim))))
+        topic, brand = _topic_and_brand(claim.topic_slug)
+        if topic is not None:
+            name = translated(topic, "name")
+        page = _one_click_page(translation.get_language(), name, brand, claim.fresh)
+        return HttpResponse(page.replace(_URL_SLOT,
+                                         escape(_center_link(_Named(claim), claim, brand))))
 
     reason = request.POST.get("reason", "")
     comment = request.POST.get("comment", "").strip()
@@ -118,16 +126,18 @@ def one_click(request, token):
     if reason:
         services.feedback_record(subscription=sub, reason=reason, comment=comment)
     use_locale(subject)
-    page = _one_click_answer(translation.get_language(), topic.name, bool(reason), claim.fresh)
-    return HttpResponse(page.replace(_URL_SLOT, escape(_center_link(subject, claim))))
+    brand = brand_cached(topic.brand_id)
+    page = _one_click_answer(translation.get_language(), translated(topic, "name"),
+                             bool(reason), brand, claim.fresh)
+    return HttpResponse(page.replace(_URL_SLOT, escape(_center_link(subject, claim, brand))))
 
 
-def _center_link(subject, claim) -> str:
+def _center_link(subject, claim, brand=None) -> str:
     """A one-click link from an old or forwarded mail must not open the whole center
     (erasure, export): only a link as fresh as a preference link goes straight in;
     any other leads to "email me a link", which mails the address itself."""
     if claim.fresh:
-        return preferences_url(subject)
+        return preferences_url(subject, brand)
     return settings.HUSH_BASE_URL + reverse("preferences:request_link")
 
 
@@ -155,134 +165,80 @@ def _journaled(claim) -> HttpResponse:
                             headers={"Retry-After": str(RETRY_AFTER_S)},
                             content_type="text/plain; charset=utf-8")
     one_click_services.journal_replay_in_background()
-    page = _one_click_answer(translation.get_language(),
-                             topic_name(claim.topic_slug) or claim.topic_slug, False, claim.fresh)
-    return HttpResponse(page.replace(_URL_SLOT, escape(_center_link(_Named(claim), claim))))
+    topic, brand = _topic_and_brand(claim.topic_slug)
+    name = translated(topic, "name") if topic else (topic_name(claim.topic_slug)
+                                                    or claim.topic_slug)
+    page = _one_click_answer(translation.get_language(), name, False, brand, claim.fresh)
+    return HttpResponse(page.replace(_URL_SLOT,
+                                     escape(_center_link(_Named(claim), claim, brand))))
 
 
-@lru_cache(maxsize=512)
-def _one_click_page(language: str, topic_name: str, fresh: bool) -> str:
-    """The page GET shows, rendered once per language, topic and link age (only the
-    preference link differs by subject)."""
-    return render_to_string("preferences/one_click.html", {
-        "topic": {"name": topic_name}, "done": False, "preferences_url": _URL_SLOT,
-        "fresh": fresh, "reasons": REASON_CHOICES,
-    })
+def _topic_and_brand(slug: str):
+    """The topic (for its translated name) and the brand it wears, from this process's
+    copy: the one-click pages ask the database for neither (see `topic_cached`)."""
+    topic = topic_cached(slug)
+    return topic, (topic.brand if topic is not None and topic.brand_id else brand_cached(None))
 
 
-@lru_cache(maxsize=512)
-def _one_click_answer(language: str, topic_name: str, reason_given: bool, fresh: bool) -> str:
-    """The answer to a one-click POST, rendered once per language and topic: it is
-    the busiest page Hush serves, and only the preference link differs by subject."""
-    return render_to_string("preferences/one_click_done.html", {
-        "topic": {"name": topic_name}, "preferences_url": _URL_SLOT, "fresh": fresh,
-        "reasons": REASON_CHOICES, "reason_given": reason_given,
-    })
+def _one_click_page(language: str, topic_name: str, brand, fresh: bool) -> str:
+    """The page GET shows, rendered once per language, topic, brand (as last changed)
+    and link age: only the preference link differs by subject."""
+    return _rendered("preferences/one_click.html", language, topic_name, brand, done=False,
+                     fresh=fresh)
 
 
-def center(request, token):
+def _one_click_answer(language: str, topic_name: str, reason_given: bool, brand,
+                      fresh: bool) -> str:
+    """The answer to a one-click POST, rendered once per language, topic, brand and link
+    age: it is the busiest page Hush serves, and only the preference link differs."""
+    return _rendered("preferences/one_click_done.html", language, topic_name, brand,
+                     reason_given=reason_given, fresh=fresh)
+
+
+_pages: dict[tuple, str] = {}
+
+
+def _rendered(template: str, language: str, topic_name: str, brand, **flags) -> str:
+    """`template` rendered once per language, topic, brand (as last changed) and flags."""
+    key = (template, language, topic_name, brand.slug, brand.updated_at,
+           tuple(sorted(flags.items())))
+    page = _pages.get(key)
+    if page is None:
+        if len(_pages) >= 1024:
+            _pages.clear()
+        page = _pages[key] = render_to_string(template_names(brand, template), {
+            "topic": {"name": topic_name}, "preferences_url": _URL_SLOT, "brand": brand,
+            "reasons": REASON_CHOICES, **flags})
+    return page
+
+
+@csrf_exempt  # posted from the one-click answer, which carries no cookie or CSRF token
+def resubscribe(request, token):
+    """The "resubscribe" button of the one-click pages: the signed one-click token is
+    the authority, as for the unsubscribe it undoes."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     try:
-        subject_id = read_preferences_token(token)
-    except ExpiredToken:
-        return render(request, "preferences/link_expired.html", {"token": token}, status=410)
+        claim = read_unsubscribe_token(token)
     except BadToken:
         return invalid_link(request)
-    subject = selectors.subject_by_public_id(subject_id)
-    if subject is None:
+    subject = selectors.subject_by_public_id(claim.subject_id)
+    topic = Topic.objects.filter(slug=claim.topic_slug).select_related("brand").first()
+    if subject is None or topic is None or not subject.email:
         return invalid_link(request)
     if subject.erased_at is not None:
         return erased_page(request)
     use_locale(subject)
-
-    if request.method == "POST":
-        form = CenterActionForm(request.POST)
-        if not form.is_valid():
-            return _render_center(request, subject, errors=form.errors, status=400)
-        if form.cleaned_data["action"] in VERIFIED_ACTIONS:
-            return _ask_to_verify(request, subject, form.cleaned_data["action"])
-        try:
-            error = _apply(subject, form.cleaned_data)
-        except SubjectErased:  # erased while the page was open
-            return erased_page(request)
-        if error:
-            return _render_center(request, subject, errors={"__all__": [error]}, status=400)
-        messages.success(request, _("Your choices are saved."))
-        return redirect(request.path, permanent=False)
-    return _render_center(request, subject, gpc=_honour_gpc(request, subject))
-
-
-# The preference link alone is not enough for these: it may have been forwarded.
-VERIFIED_ACTIONS = {"erase": RightsRequest.Kind.ERASURE, "export": RightsRequest.Kind.ACCESS}
-
-
-def _ask_to_verify(request, subject, action: str):
-    """Erasure and download from the center go through the same verification as
-    `/privacy/`: a code (or link) emailed to the subject's address."""
-    if not subject.email:
-        return _render_center(request, subject, status=400, errors={"__all__": [
-            _("We have no email address to confirm this from.")]})
-    if rights_views.rate_limited(request, address_digest=subject.email_digest):
-        return render(request, "preferences/link_rate_limited.html", status=429)
-    rights_request = rights_services.rights_request_open(
-        kind=VERIFIED_ACTIONS[action], email=subject.email, subject=subject,
-        source=Source.PREFERENCE_CENTER, language=translation.get_language() or "")
-    return redirect("preferences:privacy_verify", key=rights_request.key)
-
-
-def _honour_gpc(request, subject) -> dict | None:
-    """`Sec-GPC: 1` turns off every sale or sharing purpose (source gpc), once."""
-    if request.headers.get("Sec-GPC", "").strip() != "1":
-        return None
-    changed = privacy_services.purposes_apply_gpc(subject=subject)
-    names = list(Purpose.objects.filter(slug__in=changed).values_list("name", flat=True))
-    return {"changed": names}
-
-
-def _apply(subject, data) -> str | None:
-    """Carry out one preference-center action; returns an error message or None."""
-    action, source = data["action"], Source.PREFERENCE_CENTER
-    if action in ("subscribe", "unsubscribe", "pause"):
-        topic = Topic.objects.filter(slug=data["topic"]).first()
-        if topic is None:
-            return _("That topic does not exist.")
-        if action == "pause":
-            services.subscription_pause(subject=subject, topic=topic, weeks=data["weeks"],
-                                        source=source, actor=subject)
-        else:
-            status = "subscribed" if action == "subscribe" else "unsubscribed"
-            services.subscription_set(subject=subject, topic=topic, status=status,
-                                      source=source, actor=subject)
-    elif action == "unsubscribe_all":
-        services.subject_unsubscribe_all(subject=subject, source=source, actor=subject)
-    elif action == "resubscribe_all":
-        services.subject_resubscribe_all(subject=subject, source=source, actor=subject)
-    elif action in ("purpose_on", "purpose_off"):
-        purpose = Purpose.objects.filter(slug=data["purpose"]).first()
-        if purpose is None:
-            return _("That purpose does not exist.")
-        privacy_services.purpose_set(subject=subject, purpose=purpose,
-                                     granted=action == "purpose_on", source=source, actor=subject)
-    elif action == "purposes_all_off":
-        privacy_services.purposes_all_off(subject=subject, source=source, actor=subject)
-    return None
-
-
-def _render_center(request, subject, *, errors=None, status=200, gpc=None):
-    erasure = ErasureRequest.objects.filter(subject_public_id=subject.public_id).order_by(
-        "-requested_at").first()
-    history = selectors.consent_history(subject)
-    return render(request, "preferences/center.html", {
-        "subject": subject,
-        "channels": selectors.topics_by_channel(subject),
-        "history": [e for e in history if e.kind != e.Kind.PURPOSE],
-        "purposes": privacy_selectors.purpose_states(subject),
-        "purpose_history": privacy_selectors.purpose_history(subject),
-        "gpc": gpc,
-        "export": DataExport.objects.filter(subject=subject).order_by("-requested_at").first(),
-        "erasure": erasure,
-        "errors": errors,
-        "pause_weeks": services.PAUSE_WEEKS,
-    }, status=status)
+    try:
+        services.subscription_set(subject=subject, topic=topic, status="subscribed",
+                                  source=Source.RESUBSCRIBE, actor=subject)
+    except SubjectErased:  # erased meanwhile
+        return erased_page(request)
+    brand = brand_of_topic(topic)
+    return render(request, template_names(brand, "preferences/resubscribed.html"), {
+        "topic": topic, "brand": brand, "managed_email": subject.email,
+        "preferences_url": _center_link(subject, claim, brand),
+    })
 
 
 def receipt(request, token):
@@ -318,24 +274,38 @@ def renew(request, token):
         return invalid_link(request)
     if is_erased(subject_id):
         return erased_page(request)
+    brand = brand_named(request.GET.get("brand"))
     if _rate_limited(request, address_key=subject_id):
-        return render(request, "preferences/link_rate_limited.html", status=429)
-    task_send("preferences.preference_link_send", subject_id=subject_id)
-    return render(request, "preferences/link_sent.html")
+        return render(request, template_names(brand, "preferences/link_rate_limited.html"),
+                      {"brand": brand}, status=429)
+    task_send("preferences.preference_link_send", subject_id=subject_id,
+              **_brand_argument(brand))
+    return render(request, template_names(brand, "preferences/link_sent.html"),
+                  {"brand": brand})
 
 
 def request_link(request):
     """Answers the same whether or not the address is known: the lookup happens in a task."""
     form = LinkRequestForm(request.POST or None)
+    brand = brand_named(request.GET.get("brand"))
+    page = {"form": form, "brand": brand}
     if request.method != "POST":
-        return render(request, "preferences/link_request.html", {"form": form})
+        return render(request, template_names(brand, "preferences/link_request.html"), page)
     if not form.is_valid():
-        return render(request, "preferences/link_request.html", {"form": form}, status=400)
+        return render(request, template_names(brand, "preferences/link_request.html"), page,
+                      status=400)
     digest = email_digest(form.cleaned_data["email"])
     if _rate_limited(request, address_key=digest):
-        return render(request, "preferences/link_rate_limited.html", status=429)
-    task_send("preferences.preference_link_send", email_digest=digest)
-    return render(request, "preferences/link_sent.html")
+        return render(request, template_names(brand, "preferences/link_rate_limited.html"),
+                      page, status=429)
+    task_send("preferences.preference_link_send", email_digest=digest,
+              **_brand_argument(brand))
+    return render(request, template_names(brand, "preferences/link_sent.html"), page)
+
+
+def _brand_argument(brand) -> dict:
+    """The task's `brand` argument: only for a saved brand (the default needs none)."""
+    return {"brand": brand.slug} if brand.pk and not brand.is_default else {}
 
 
 def _rate_limited(request, *, address_key: str) -> bool:

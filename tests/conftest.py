@@ -86,7 +86,10 @@ def _own_one_click_journal(settings, tmp_path):
 def _fresh_cache():
     from django.core.cache import cache
 
+    from preferences.branding.selectors import brand_cache_clear
+
     cache.clear()
+    brand_cache_clear()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -118,6 +118,7 @@ def _tokens(alice, newsletter):
         kind="access", source="privacy_request", email_digest="d" * 64, method="link")
     return {
         "preferences:receipt": make_preferences_token(subject=alice),
+        "preferences:resubscribe": make_unsubscribe_token(subject=alice, topic=newsletter),
         "preferences:privacy_confirm": make_link_token(rights_request),
         "preferences:one_click": make_unsubscribe_token(subject=alice, topic=newsletter),
         "preferences:center": make_preferences_token(subject=alice),
@@ -134,7 +135,7 @@ def test_every_route_that_takes_a_token_is_known_here(alice, newsletter):
 @pytest.mark.parametrize("route", ["preferences:one_click", "preferences:center",
                                    "preferences:renew", "preferences:confirm",
                                    "preferences:export_download", "preferences:receipt",
-                                   "preferences:privacy_confirm"])
+                                   "preferences:resubscribe", "preferences:privacy_confirm"])
 def test_no_token_of_any_route_reaches_the_log(client, alice, newsletter, console_output,
                                                route):
     """The attack: read the log for a link. An access line with the genuine token, the

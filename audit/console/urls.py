@@ -3,6 +3,7 @@ from django.urls import path
 from audit.console import (
     analytics,
     auth_views,
+    brands,
     consent,
     erasures,
     imports,
@@ -49,4 +50,7 @@ urlpatterns = [
     path("imports/", imports.import_list, name="imports"),
     path("imports/<uuid:key>/", imports.import_detail, name="import"),
     path("imports/<uuid:key>/bad-rows.csv", imports.import_report, name="import_report"),
+    path("brands/", brands.brand_list, name="brands"),
+    path("brands/new/", brands.brand_edit, name="brand_new"),
+    path("brands/<int:pk>/", brands.brand_edit, name="brand"),
 ]

@@ -28,7 +28,9 @@ import audit
 from anonymizer import catalog, external
 from common.crypto import fernet
 from common.tasks import task_send_on_commit
-from preferences.email import DOWNLOAD, mail_allowed, mail_send
+from preferences.branding.mail import branded_mail
+from preferences.branding.selectors import default_brand
+from preferences.email import DOWNLOAD, mail_allowed, mail_send_message
 from preferences.erased import SubjectErased, is_erased, refuse_erased
 from preferences.models import DataExport, Subject
 from preferences.privacy.readable import readable
@@ -179,12 +181,11 @@ def export_url(export: DataExport) -> str:
 def _send_link(export: DataExport, language: str) -> None:
     if not export.subject.email:
         return
-    with translation.override(language):
-        body = render_to_string("preferences/email/export_link.txt", {
-            "url": export_url(export),
-            "hours": settings.HUSH_EXPORT_LINK_MAX_AGE // 3600})
-        title = render_to_string("preferences/email/export_link_subject.txt").strip()
-    mail_send(to=export.subject.email, title=title, body=body, kind=DOWNLOAD)
+    mail_send_message(branded_mail(template="export_link", brand=default_brand(),
+                                   language=language, to=export.subject.email, context={
+                                       "url": export_url(export),
+                                       "hours": settings.HUSH_EXPORT_LINK_MAX_AGE // 3600}),
+                      kind=DOWNLOAD)
 
 
 # --- downloading and expiry ------------------------------------------------------------

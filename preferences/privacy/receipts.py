@@ -10,6 +10,7 @@ from django.utils import translation
 
 import audit
 from audit.models import AuditEvent
+from preferences.branding.selectors import translated
 from preferences.models import ConsentEvent, Purpose, PurposeWording, Subject
 
 
@@ -21,9 +22,9 @@ def shown_language(language: str | None = None) -> str:
 
 
 def purpose_text(purpose: Purpose, language: str) -> tuple[str, str]:
-    """The purpose's name and description as shown in `language`. One text per purpose
-    for now; per-language texts plug in here, and each becomes its own wording row."""
-    return purpose.name, purpose.description
+    """The purpose's name and description as shown in `language` (its translation
+    when it has one): each language is its own wording row."""
+    return (translated(purpose, "name", language), translated(purpose, "description", language))
 
 
 def sha256_of(text: str) -> str:

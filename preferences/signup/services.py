@@ -12,7 +12,9 @@ from django.utils import timezone, translation
 
 import audit
 from common.crypto import email_digest
-from preferences.email import SIGNUP, mail_allowed, mail_send, preferences_url
+from preferences.branding.mail import branded_mail, language_of
+from preferences.branding.selectors import brand_of_topics
+from preferences.email import SIGNUP, mail_allowed, mail_send, mail_send_message, preferences_url
 from preferences.erased import SubjectErased
 from preferences.models import ConsentEvent, Source, Subject, Subscription, Topic
 from preferences.services import NotFound, subject_upsert, subscription_set
@@ -72,13 +74,13 @@ def confirmation_send(*, subject_id: str, topics: list[str]) -> bool:
     if subject is None or not subject.email or subject.erased_at is not None:
         return False
     token = make_confirmation_token(subject=subject, topics=topics)
-    language = subject.locale if subject.locale in dict(settings.LANGUAGES) else "en"
-    with translation.override(language):
-        body = render_to_string("preferences/email/confirm.txt", {
-            "url": settings.HUSH_BASE_URL + reverse("preferences:confirm", args=[token]),
-            "days": max(1, settings.HUSH_DOI_EXPIRY // 86400)})
-        title = render_to_string("preferences/email/confirm_subject.txt").strip()
-    if not mail_send(to=subject.email, title=title, body=body, kind=SIGNUP):
+    brand = brand_of_topics(Topic.objects.filter(slug__in=topics).select_related("brand"))
+    message = branded_mail(template="confirm", brand=brand, language=language_of(subject),
+                           to=subject.email, context={
+                               "url": settings.HUSH_BASE_URL
+                               + reverse("preferences:confirm", args=[token]),
+                               "days": max(1, settings.HUSH_DOI_EXPIRY // 86400)})
+    if not mail_send_message(message, kind=SIGNUP):
         return False  # suppressed: never mailed
     audit.record(actor=audit.SYSTEM, action="confirmation.sent", target=subject)
     return True

@@ -8,8 +8,10 @@ from django_ratelimit.core import is_ratelimited
 from common.crypto import email_digest, encrypt
 from common.tasks import task_send
 from preferences import selectors
+from preferences.branding.selectors import brand_named, brand_of_topics, template_names
 from preferences.email import preferences_url
 from preferences.erased import SubjectErased
+from preferences.models import Topic
 from preferences.signup import services as signup_services
 from preferences.signup.forms import SignupForm
 from preferences.tokens import BadToken, read_confirmation_token
@@ -20,11 +22,14 @@ def signup(request):
     """The public sign-up form: an untrusted source, so double opt-in. Answers the
     same, and as fast, whether or not the address is known: everything that depends
     on the address happens in a task (`signup_receive`), as `/p/` does."""
-    form = SignupForm(request.POST or None)
+    brand = brand_named(request.GET.get("brand"))
+    form = SignupForm(request.POST if request.method == "POST" else None, brand=brand)
+    page = {"form": form, "brand": brand}
+    template = template_names(brand, "preferences/signup.html")
     if request.method != "POST":
-        return render(request, "preferences/signup.html", {"form": form})
+        return render(request, template, page)
     if not form.is_valid():
-        return render(request, "preferences/signup.html", {"form": form}, status=400)
+        return render(request, template, page, status=400)
     email = form.cleaned_data["email"]
     per_client = is_ratelimited(request, group="signup-client", key="ip",
                                 rate=settings.HUSH_SIGNUP_RATE_PER_CLIENT, increment=True)
@@ -32,12 +37,13 @@ def signup(request):
                                  key=lambda group, req: email_digest(email),
                                  rate=settings.HUSH_SIGNUP_RATE_PER_ADDRESS, increment=True)
     if per_client or per_address:
-        return render(request, "preferences/link_rate_limited.html", status=429)
+        return render(request, template_names(brand, "preferences/link_rate_limited.html"),
+                      page, status=429)
     language = translation.get_language()
     task_send("preferences.signup_receive", sealed_email=encrypt(email),
               topics=list(form.cleaned_data["topics"]),
               locale=language if language in dict(settings.LANGUAGES) else None)
-    return render(request, "preferences/signup_sent.html")
+    return render(request, template_names(brand, "preferences/signup_sent.html"), page)
 
 
 def confirm(request, token):
@@ -52,11 +58,14 @@ def confirm(request, token):
     if subject.erased_at is not None:
         return erased_page(request)
     use_locale(subject)
+    brand = brand_of_topics(Topic.objects.filter(slug__in=topics).select_related("brand"))
+    template = template_names(brand, "preferences/confirm.html")
+    page = {"brand": brand, "managed_email": subject.email}
     if request.method == "POST":
         try:
             signup_services.subject_confirm(subject=subject, topics=topics)
         except SubjectErased:
             return erased_page(request)
-        return render(request, "preferences/confirm.html",
-                      {"done": True, "preferences_url": preferences_url(subject)})
-    return render(request, "preferences/confirm.html", {"done": False})
+        return render(request, template, {**page, "done": True,
+                                          "preferences_url": preferences_url(subject, brand)})
+    return render(request, template, {**page, "done": False})

@@ -54,15 +54,19 @@ def test_a_gpc_visitor_sees_sharing_off_turns_analytics_on_and_downloads_their_d
     assert granted(carol)["partner_sharing"] is False
     snap(page, "privacy-gpc")
 
-    page.get_by_role("button", name="Turn on Analytics").click()
-    expect(page.get_by_role("status").first).to_have_text("Your choices are saved.")
+    page.get_by_role("switch", name="Analytics").check()
+    privacy.get_by_role("button", name="Save privacy choices").click()
+    expect(page.locator("#status-privacy")).to_contain_text("Your privacy choices are saved.")
     expect(purpose_row(page, "analytics").locator(".state")).to_have_text("On")
     assert granted(carol)["analytics"] is True
     # The signal was recorded once, not again on the visit after the change.
     assert list(ConsentEvent.objects.filter(kind="purpose").order_by("id")
                 .values_list("purpose__slug", "source")) == [
         ("partner_sharing", "gpc"), ("analytics", "preference_center")]
-    expect(page.locator("#purpose-history tbody tr")).to_have_count(2)
+    history = page.locator("#choice-history tbody tr")
+    expect(history.filter(has_text="Analytics")).to_have_count(1)
+    expect(history.filter(has_text="Sharing with partners")).to_contain_text(
+        "your browser's Global Privacy Control signal")
 
     page.get_by_role("button", name="Download my data").click()
     # The preference link alone is not enough: a code goes to carol's address first.

@@ -63,6 +63,6 @@ def test_the_task_never_carries_the_address(client, alice, monkeypatch):
     assert "alice" not in repr(sent)
 
 
-def test_the_form_page_renders(client):
+def test_the_form_page_renders(client, db):  # the page wears the brand, read from the database
     page = client.get("/p/").content.decode()
     assert 'type="email"' in page and "csrfmiddlewaretoken" in page

@@ -48,6 +48,10 @@ MATRIX = [
     ("GET",  "/console/imports/",                   302, 302, 403, 200, 403, 403, 403),
     ("GET",  "/console/imports/{import_key}/",      302, 302, 403, 200, 403, 403, 403),
     ("GET",  "/console/imports/{import_key}/bad-rows.csv", 302, 302, 403, 200, 403, 403, 403),
+    ("GET",  "/console/brands/",                    302, 302, 403, 200, 403, 403, 403),
+    ("GET",  "/console/brands/new/",                302, 302, 403, 200, 403, 403, 403),
+    ("GET",  "/console/brands/{brand}/",            302, 302, 403, 200, 403, 403, 403),
+    ("POST", "/console/brands/{brand}/",            302, 302, 403, 400, 403, 403, 403),
     ("GET",  "/console/no-role/",                   302, 302, 403, 403, 403, 403, 403),
     ("GET",  "/console/login/",                     200, 302, 302, 302, 302, 302, 302),
     ("GET",  "/console/verify/",                    302, 200, 302, 302, 302, 302, 302),
@@ -86,7 +90,7 @@ def ids(alice, db):
     from django.utils import timezone
 
     from anonymizer.models import ErasureRequest
-    from preferences.models import Destination, Import, RightsRequest
+    from preferences.models import Brand, Destination, Import, RightsRequest
 
     dest = Destination.objects.create(name="crm", kind="callable",
                                       callable_path="tests.receiver.nothing")
@@ -96,8 +100,10 @@ def ids(alice, db):
     rights_request = RightsRequest.objects.create(
         kind="access", source="privacy_request", email_digest="d" * 64, state="awaiting_review",
         verified_at=timezone.now(), due_at=timezone.now(), law="gdpr")
+    brand = Brand.objects.create(slug="acme", name="Acme")
     return {"dest": dest.pk, "subject": alice.public_id, "erasure": erasure.pk,
-            "erasure_key": erasure.key, "import_key": job.key, "request": rights_request.key}
+            "erasure_key": erasure.key, "import_key": job.key, "request": rights_request.key,
+            "brand": brand.pk}
 
 
 def test_the_table_covers_every_console_url():
@@ -107,6 +113,7 @@ def test_the_table_covers_every_console_url():
     routes = {url.split("?")[0].removeprefix("/console/")
               .replace("{dest}", "<int:pk>").replace("{erasure}", "<int:pk>")
               .replace("{subject}", "<uuid:public_id>").replace("{request}", "<uuid:key>")
+              .replace("{brand}", "<int:pk>")
               .replace("{subject}", "<uuid:public_id>").replace("{import_key}", "<uuid:key>")
               for _, url, *_ in MATRIX if url.startswith("/console/")}
     assert console - routes == set()
