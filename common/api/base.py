@@ -26,10 +26,11 @@ class StrictSerializer(serializers.Serializer):
             unknown = sorted(set(data) - set(self.fields))
             if unknown:
                 raise ValidationError({name: ["unknown field"] for name in unknown})
-            wrong = {name: [message] for name, value in data.items()
-                     if (message := wrong_type(self.fields[name], value))}
-            if wrong:
-                raise ValidationError(wrong)
+            if type(data) is dict:  # decoded JSON (a form's values are all strings)
+                wrong = {name: [message] for name, value in data.items()
+                         if (message := wrong_type(self.fields[name], value))}
+                if wrong:
+                    raise ValidationError(wrong)
         return super().to_internal_value(data)
 
 
