@@ -178,10 +178,19 @@ def auth_header(seeded, make_key):
 
 # --- tests -------------------------------------------------------------------------------
 
+# Operations whose schema does not state all their rules yet run the basic checks only,
+# until their owner states them (POST /api/v1/imports: the `map` format, issue 17).
+NOT_YET_STATED = {("POST", "/api/v1/imports")}
+BASIC = [CHECKS_REGISTRY.get_by_names([name])[0] for name in (
+    "not_a_server_error", "status_code_conformance", "content_type_conformance",
+    "response_schema_conformance")]
+
+
 @schema.parametrize()
 @FUZZ
 def test_it_answers_every_request_as_documented(case, auth_header):
-    case.call_and_validate(headers=auth_header, checks=CHECKS)
+    stated = (case.method.upper(), case.operation.path) not in NOT_YET_STATED
+    case.call_and_validate(headers=auth_header, checks=CHECKS if stated else BASIC)
 
 
 @unsteered.parametrize()
