@@ -27,7 +27,7 @@ from anonymizer.models import ErasureRequest, ErasureStep
 from anonymizer.policies import pseudonym_key
 from common.api.base import BaseApi, StrictSerializer, can_read
 from common.api.errors import ErrorSerializer, error_responses
-from preferences.privacy.api import DecisionSerializer, consent_filter
+from preferences.privacy.api import EVENT_ENVELOPE, DecisionSerializer, consent_filter
 
 MAX_EVENTS = 1000
 POLICY_KINDS = frozenset(KINDS) | {ADDRESS, POSTCODE}  # the last two are named by key only
@@ -37,16 +37,30 @@ API_TRANSFORMS = ("redact", "mask", "pseudonymise", "generalize", "null")
 
 class ScrubApi(BaseApi):
     required_scopes = ("scrub",)
+    free_json_fields = ("events",)  # any JSON, control characters included (not stored)
 
     @extend_schema_serializer(component_name="ScrubInput")
     class InputSerializer(StrictSerializer):
         events = serializers.ListField(
-            child=serializers.JSONField(), min_length=1, max_length=MAX_EVENTS,
-            help_text="JSON values: objects are scrubbed by key and value, strings as text.")
+            child=serializers.JSONField(allow_null=True), min_length=1, max_length=MAX_EVENTS,
+            help_text="JSON values: objects are scrubbed by key and value, strings as text. "
+                      "An object with a \"subject\" is an event to decide first, as for "
+                      "/events.")
         policy = serializers.DictField(
             child=serializers.ChoiceField(choices=API_TRANSFORMS), required=False,
             help_text="Kind -> transform, e.g. {\"EMAIL\": \"mask\"}; unnamed kinds are "
                       "redacted to a label such as [EMAIL].")
+
+        # Any JSON value; an object naming a subject follows the consent envelope. Policy
+        # keys are kinds (OpenAPI 3.0 has no propertyNames: each kind is a property).
+        schema_rules = {"properties": {
+            "events": {"items": {"anyOf": [{"not": {"type": "object"}},
+                                           {"type": "object", "not": {"required": ["subject"]}},
+                                           EVENT_ENVELOPE]}},
+            "policy": {"properties": {kind: {"enum": list(API_TRANSFORMS)}
+                                      for kind in sorted(POLICY_KINDS)},
+                       "additionalProperties": False},
+        }}
 
         def validate_policy(self, value):
             unknown = sorted(set(value) - POLICY_KINDS)
@@ -71,7 +85,7 @@ class ScrubApi(BaseApi):
                     "cards, IBANs, SSNs, MAC addresses, coordinates, dates of birth, names, "
                     "secrets) and answers the events with it transformed. Nothing is stored.",
         request=InputSerializer,
-        responses={200: OutputSerializer, **error_responses()},
+        responses={200: OutputSerializer, **error_responses(404)},
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
@@ -93,6 +107,8 @@ class ErasureCreateApi(BaseApi):
         subject = serializers.UUIDField(required=False, help_text="the subject's id")
         email = serializers.EmailField(required=False, max_length=320)
         external_id = serializers.CharField(required=False, max_length=255)
+        schema_rules = {"oneOf": [{"required": ["subject"]}, {"required": ["email"]},
+                                  {"required": ["external_id"]}]}
 
         def validate(self, data):
             if len(data) != 1:

@@ -402,6 +402,9 @@ SPECTACULAR_SETTINGS = {
     # keeps the name it had before erasures had a status too.
     "ENUM_NAME_OVERRIDES": {"ErasureStatusEnum": "anonymizer.models.ErasureRequest.Status",
                             "StatusEnum": "preferences.models.Subscription.Status"},
+    # A body whose cross-field rules require a field is itself required.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "common.api.schema.require_ruled_bodies"],
 }
 
 # Celery: no broker means the embedded mode, where tasks run in-process.

@@ -53,12 +53,11 @@ class SubjectUpsertApi(BaseApi):
                       "pending, and a new subject is never allowed, until they click the "
                       "confirmation link we email; unconfirmed subjects are deleted after "
                       "HUSH_DOI_EXPIRY. Needs an email.")
-
-        def validate_subscriptions(self, value):
-            bad = sorted(slug for slug in value if not SLUG.fullmatch(slug))
-            if bad:
-                raise ValidationError(f"not a topic slug: {', '.join(map(repr, bad))}")
-            return value
+        schema_rules = {"allOf": [
+            {"anyOf": [{"required": ["email"]}, {"required": ["external_id"]}]},
+            {"anyOf": [{"required": ["email"]}, {"not": {"required": ["double_opt_in"]}},
+                       {"properties": {"double_opt_in": {"enum": [False]}}}]},
+        ]}
 
         def validate(self, data):
             if not data.get("email") and not data.get("external_id"):
@@ -80,19 +79,23 @@ class SubjectUpsertApi(BaseApi):
                     "answered when they belong to different subjects tells that the address "
                     "is known.",
         request=InputSerializer,
-        responses={200: OutputSerializer, **error_responses(409)},
+        responses={200: OutputSerializer, **error_responses(404, 409)},
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        not_slugs = sorted(k for k in data.validated_data.get("subscriptions", {})
+                           if not SLUG.fullmatch(k))
+        if not_slugs:  # can name no topic (and must not reach a query: NUL)
+            raise NotFound(f"subscriptions: unknown topic: {', '.join(map(repr, not_slugs))}")
         if {"email", "external_id"} <= set(data.validated_data) and not can_read(request):
             raise PermissionDenied("naming both an email and an external_id needs the scope "
                                    "subjects:read as well")
         try:
             subject, _ = services.subject_upsert(actor=request.auth, source=Source.API,
                                                  **data.validated_data)
-        except services.NotFound as exc:
-            raise ValidationError({"subscriptions": [str(exc)]}) from None
+        except services.NotFound as exc:  # a topic that does not exist, as by_slug says
+            raise NotFound(f"subscriptions: {exc}") from None
         except ValueError as exc:  # an address that is no longer valid once normalised
             raise ValidationError({"email": [str(exc)]}) from None
         except services.Conflict:
@@ -143,6 +146,13 @@ class SubscriptionsChangeApi(BaseApi):
             status = serializers.ChoiceField(choices=[
                 c for c in Subscription.Status.choices if c[0] != Subscription.Status.PENDING])
             paused_until = serializers.DateTimeField(required=False)
+            schema_rules = {"oneOf": [
+                {"properties": {"status": {"enum": [Subscription.Status.PAUSED.value]}},
+                 "required": ["paused_until"]},
+                {"properties": {"status": {"enum": [Subscription.Status.SUBSCRIBED.value,
+                                                    Subscription.Status.UNSUBSCRIBED.value]}},
+                 "not": {"required": ["paused_until"]}},
+            ]}
 
             def validate(self, data):
                 paused = data["status"] == Subscription.Status.PAUSED
@@ -228,7 +238,9 @@ class SubjectLinksApi(BaseApi):
     @extend_schema(
         operation_id="subjects_links",
         summary="Preference and one-click links, and the List-Unsubscribe headers",
-        parameters=[OpenApiParameter("topic", str, required=True,
+        parameters=[OpenApiParameter("topic", {"type": "string", "pattern": r"^[-a-zA-Z0-9_]+$",
+                                               "minLength": 1, "maxLength": 64},
+                                     required=True,
                                      description="slug of the topic the email is about")],
         responses={200: OutputSerializer, **error_responses(404)},
     )
@@ -270,6 +282,7 @@ class ConsentCheckApi(BaseApi):
                                         help_text="a purpose slug; or give a topic instead")
         recipients = RecipientsField(max_length=10_000,
                                      help_text="emails or subject ids, up to 10,000")
+        schema_rules = {"oneOf": [{"required": ["topic"]}, {"required": ["purpose"]}]}
 
         def validate(self, data):
             if ("topic" in data) == ("purpose" in data):

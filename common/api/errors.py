@@ -58,7 +58,7 @@ _DESCRIPTIONS = {
     400: "The request is not valid; nothing changed.",
     401: "No API key, or an invalid one.",
     403: "The API key lacks the scope this operation needs.",
-    404: "No such subject or topic.",
+    404: "No such subject, topic or purpose (the request was well formed).",
     409: "The email and external id belong to different subjects.",
     410: "The subject was erased: nothing is changed or sent for it, ever.",
     413: "The request body is larger than this server accepts; nothing changed.",

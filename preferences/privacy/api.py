@@ -20,8 +20,9 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from anonymizer.core.events import scrub_event
-from common.api.base import SLUG, BaseApi, StrictSerializer, by_slug, can_read
+from common.api.base import BaseApi, StrictSerializer, by_slug, can_read
 from common.api.errors import error_responses
+from common.api.schema import TEXT
 from preferences.api import subject_or_404
 from preferences.erased import refuse_erased
 from preferences.models import Purpose, Source
@@ -37,6 +38,22 @@ ENVIRONMENT_HEADER = "X-Hush-Environment"
 
 def environment_of(request) -> str:
     return request.headers.get(ENVIRONMENT_HEADER, "")[:32]
+
+
+# The consent envelope of an event (capture.subject_ref, capture._purpose_of), as JSON Schema.
+_REF = {"type": "string", "minLength": 1, "maxLength": 320, "pattern": TEXT}
+EVENT_ENVELOPE = {
+    "type": "object", "required": ["subject"],
+    "properties": {
+        "subject": {"type": "object", "minProperties": 1, "maxProperties": 1,
+                    "additionalProperties": False,
+                    "properties": {kind: _REF for kind in capture.SUBJECT_KINDS}},
+        "purpose": {"type": "string", "minLength": 1},
+        "type": {"type": "string", "minLength": 1},
+        "environment": {"type": "string"},
+    },
+    "anyOf": [{"required": ["purpose"]}, {"required": ["type"]}],
+}
 
 
 # What a key without subjects:read is told: whether the event may be used, never why,
@@ -66,8 +83,8 @@ def consent_filter(request, events: list, scrub, *, required: bool = False):
                                               "or type"]})
     try:
         decisions = capture.decide(events, environment=environment_of(request))
-    except capture.UnknownPurpose as exc:
-        raise ValidationError({"events": [str(exc)]}) from None
+    except capture.UnknownPurpose as exc:  # well formed, names nothing that exists
+        raise NotFound(f"events: {exc}") from None
     except capture.BadEvent as exc:
         raise ValidationError({"events": [str(exc)]}) from None
     if all(d is None for d in decisions):
@@ -109,6 +126,7 @@ class DecisionSerializer(serializers.Serializer):
 
 class EventsIngestApi(BaseApi):
     required_scopes = ("events:ingest",)
+    free_json_fields = ("events",)  # any JSON but the envelope (capture.subject_ref checks)
 
     @extend_schema_serializer(component_name="EventsIngestInput")
     class InputSerializer(StrictSerializer):
@@ -122,6 +140,7 @@ class EventsIngestApi(BaseApi):
             help_text="Your site saw a Global Privacy Control signal from the people these "
                       "events name: their sale or sharing purposes are turned off (source "
                       "`gpc`) before the events are decided.")
+        schema_rules = {"properties": {"events": {"items": EVENT_ENVELOPE}}}
 
     @extend_schema_serializer(component_name="EventsIngestOutput")
     class OutputSerializer(serializers.Serializer):
@@ -143,7 +162,7 @@ class EventsIngestApi(BaseApi):
                                      description="the environment (e.g. production); an "
                                                  "event's own `environment` field wins")],
         request=InputSerializer,
-        responses={200: OutputSerializer, **error_responses()},
+        responses={200: OutputSerializer, **error_responses(404)},
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
@@ -193,17 +212,18 @@ class SubjectPurposesApi(BaseApi):
                       "center. Applied before `purposes`.")
 
         def validate(self, data):
-            if not data.get("purposes") and not data.get("gpc"):
-                raise ValidationError({"purposes": ["give purposes, or gpc: true"]})
+            if not data.get("purposes") and "gpc" not in self.initial_data:
+                raise ValidationError({"purposes": ["give purposes, or gpc"]})
             return data
+
+        # purposes, or gpc (false alone changes nothing), or both
+        schema_rules = {"properties": {"purposes": {"minProperties": 1, "maxProperties": 100}},
+                        "anyOf": [{"required": ["purposes"]}, {"required": ["gpc"]}]}
 
         def validate_purposes(self, value):
             if len(value) > 100:
                 raise ValidationError("at most 100 purposes")
-            bad = sorted(slug for slug in value if not SLUG.fullmatch(slug))
-            if bad:
-                raise ValidationError(f"not a purpose slug: {', '.join(map(repr, bad))}")
-            return value
+            return value  # a key that names no purpose is a 404 (by_slug)
 
     @extend_schema_serializer(component_name="SubjectPurposesOutput")
     class OutputSerializer(serializers.Serializer):

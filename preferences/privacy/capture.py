@@ -9,6 +9,7 @@ decides. Dropped and reduced events leave nothing behind but a counter per
 purpose, outcome and reason.
 """
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
@@ -50,7 +51,8 @@ def subject_ref(event) -> tuple[str, str]:
     ref = event.get("subject")
     if type(ref) is dict and len(ref) == 1:  # the common case, checked in one pass
         for kind, value in ref.items():
-            if kind in SUBJECT_KINDS and type(value) is str and 0 < len(value) <= 320:
+            if (kind in SUBJECT_KINDS and type(value) is str and 0 < len(value) <= 320
+                    and not _CONTROL.search(value)):
                 return kind, value
     if not (isinstance(ref, dict) and len(ref) == 1):
         raise BadEvent("subject must be an object with exactly one of id, external_id, email")
@@ -58,7 +60,12 @@ def subject_ref(event) -> tuple[str, str]:
     if kind not in SUBJECT_KINDS or not isinstance(value, str) or not 0 < len(value) <= 320:
         raise BadEvent("subject must be an object with exactly one of id, external_id, email "
                        "(a string)")
+    if _CONTROL.search(value):
+        raise BadEvent("a subject reference may not hold a control character")
     return kind, value
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def _rule_for(config, *, environment: str, event_type: str, subject_pk: int | None):

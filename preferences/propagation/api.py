@@ -53,6 +53,12 @@ class DeliveriesRetryApi(BaseApi):
             required=False, max_length=10_000,
         )
         all = serializers.BooleanField(required=False, default=False)
+        schema_rules = {"oneOf": [
+            {"properties": {"ids": {"minItems": 1}}, "required": ["ids"],
+             "not": {"properties": {"all": {"enum": [True]}}, "required": ["all"]}},
+            {"properties": {"all": {"enum": [True]}}, "required": ["all"],
+             "not": {"properties": {"ids": {"minItems": 1}}, "required": ["ids"]}},
+        ]}
 
         def validate(self, data):
             if bool(data.get("ids")) == bool(data.get("all")):

@@ -1,12 +1,15 @@
 """Fuzz the API from its own OpenAPI schema (/api/schema/) with schemathesis.
 
-Positive and negative requests for every operation, with a key holding every
-scope, against seeded topics and subjects so valid requests reach the 200 paths.
-Every answer must be a documented status with a body matching the schema, and
-never a 5xx. Separately, every operation answers 401 without a key.
+Every check schemathesis has (`--checks all`: conformance of status, content type,
+headers and body, never a 5xx, schema-valid data accepted (ST202) and schema-violating
+data refused (ST201), ...) over every operation, with a key holding every scope.
+Valid requests are steered onto seeded topics and subjects so they reach the 200
+paths; schema-violating ones are generated apart, unsteered (steering could make
+them valid). Separately, every operation answers 401 without a key.
 """
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 import schemathesis
@@ -14,12 +17,9 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis.checks import CHECKS as CHECKS_REGISTRY
+from schemathesis.checks import load_all_checks
+from schemathesis.generation.modes import GenerationMode
 
 import audit
 from anonymizer.models import ErasureRequest
@@ -35,13 +35,16 @@ ERASURE = uuid.UUID("e7a5e000-0000-4000-8000-000000000003")  # a request for bob
 EMAILS = ["alice@example.com", "bob@example.org"]
 TOPICS = ["newsletter", "offers"]
 PURPOSES = ["analytics", "partner_sharing"]
-PAUSE_ENDS = ["2099-01-01T00:00:00Z", "2000-01-01T00:00:00Z"]  # one to come, one gone
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance]
+PAUSE_ENDS = ["2099-01-01T00:00:00Z"]  # one that has ended is filtered out (filter_body)
+load_all_checks()
+CHECKS = CHECKS_REGISTRY.get_all()  # `--checks all`
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck),
                 derandomize=True, database=None)
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+schema.config.generation.update(modes=[GenerationMode.POSITIVE])
+unsteered = schemathesis.openapi.from_wsgi("/api/schema/", application)
+unsteered.config.generation.update(modes=[GenerationMode.NEGATIVE])
 
 
 # --- steer some generated requests onto seeded data, so they reach the 200 paths -------
@@ -74,7 +77,7 @@ def _with_real_names(operation_id, body):
             st.fixed_dictionaries({"purpose": st.sampled_from(PURPOSES),
                                    "recipients": recipients}),
         ).map(lambda real: {k: v for k, v in {**body, **real}.items()
-                            if not ("purpose" in real and k == "topic")})
+                            if k in real or k not in ("topic", "purpose")})
     if operation_id == "subject_purposes_change":
         return st.dictionaries(st.sampled_from(PURPOSES), st.booleans(), min_size=1).map(
             lambda purposes: {**body, "purposes": purposes})
@@ -108,6 +111,26 @@ def _with_real_names(operation_id, body):
             "subscriptions": st.dictionaries(st.sampled_from(TOPICS), st.booleans()),
         }).map(lambda real: {**body, **real})
     return st.just(body)
+
+
+@schema.hook
+def filter_body(context, body):
+    """A pause must end in the future: a rule of time the schema cannot state (a
+    date-time has no minimum in JSON Schema), so valid bodies are drawn without one
+    that ended already (a past end is a 400, tests/preferences/api)."""
+    changes = body.get("changes") if isinstance(body, dict) else None
+    if not isinstance(changes, list):
+        return True
+    now = datetime.now(UTC)
+    for change in changes:
+        end = change.get("paused_until") if isinstance(change, dict) else None
+        if isinstance(end, str):
+            try:
+                if datetime.fromisoformat(end.replace("Z", "+00:00")) <= now:
+                    return False
+            except ValueError:
+                return True
+    return True
 
 
 @schema.hook
@@ -155,9 +178,24 @@ def auth_header(seeded, make_key):
 
 # --- tests -------------------------------------------------------------------------------
 
+# Operations whose schema does not state all their rules yet run the basic checks only,
+# until their owner states them (POST /api/v1/imports: the `map` format, issue 17).
+NOT_YET_STATED = {("POST", "/api/v1/imports")}
+BASIC = [CHECKS_REGISTRY.get_by_names([name])[0] for name in (
+    "not_a_server_error", "status_code_conformance", "content_type_conformance",
+    "response_schema_conformance")]
+
+
 @schema.parametrize()
 @FUZZ
 def test_it_answers_every_request_as_documented(case, auth_header):
+    stated = (case.method.upper(), case.operation.path) not in NOT_YET_STATED
+    case.call_and_validate(headers=auth_header, checks=CHECKS if stated else BASIC)
+
+
+@unsteered.parametrize()
+@FUZZ
+def test_it_refuses_every_request_the_schema_refuses(case, auth_header):
     case.call_and_validate(headers=auth_header, checks=CHECKS)
 
 

@@ -102,7 +102,7 @@ def test_it_refuses_an_unknown_topic_and_changes_nothing(writer, alice, offers):
     before = state()
     response = patch(writer, alice, {"topic": "offers", "status": "unsubscribed"},
                      {"topic": "nope", "status": "subscribed"})
-    assert error_of(response, 400, "invalid")["fields"] == {"changes": ["unknown topic: nope"]}
+    assert error_of(response, 404, "not_found")["message"] == "changes: unknown topic: 'nope'"
     assert state() == before
 
 

@@ -59,7 +59,7 @@ def test_a_write_only_key_cannot_tell_a_known_address(api, alice, bob):
     unknown = transcript(api("subjects:write"), "stranger@example.com", "probe-2")
     assert known == unknown
     statuses = [status for status, _ in known]
-    assert statuses == [200, 200, 200, 200, 403, 400, 200, 200, 200, 400, 200, 200, 403, 403]
+    assert statuses == [200, 200, 200, 200, 403, 404, 200, 200, 200, 404, 200, 200, 403, 403]
 
 
 def test_it_links_nothing_for_a_write_only_key(api, alice):

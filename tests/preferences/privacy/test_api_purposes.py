@@ -34,7 +34,7 @@ def test_it_changes_purposes_all_or_none(api, alice, purposes):
     assert (event.source, event.purpose_version) == ("api", 1)
     bad = client.patch(url(alice), {"purposes": {"profiling": True, "nope": True}},
                        format="json")
-    assert "unknown purpose: nope" in str(error_of(bad, 400, "invalid")["fields"])
+    assert "unknown purpose: 'nope'" in error_of(bad, 404, "not_found")["message"]
     assert not PurposeConsent.objects.filter(purpose=purposes["profiling"]).exists()
 
 

@@ -71,7 +71,7 @@ def test_an_unknown_purpose_is_a_clear_400_and_counts_nothing(ingest, alice, pur
     response = ingest.post(EVENTS, {"events": [event({"id": str(alice.public_id)}),
                                                event({"id": str(alice.public_id)}, "nope")]},
                            format="json")
-    assert "unknown purpose 'nope'" in str(error_of(response, 400, "invalid")["fields"])
+    assert "unknown purpose 'nope'" in error_of(response, 404, "not_found")["message"]
     assert not CaptureCount.objects.exists()
 
 
@@ -81,10 +81,15 @@ def test_an_unknown_purpose_is_a_clear_400_and_counts_nothing(ingest, alice, pur
     {"subject": {"email": "a@example.com", "id": "x"}, "purpose": "analytics"},
     {"subject": {"phone": "+4412345"}, "purpose": "analytics"},
     {"subject": {"email": "alice@example.com"}},                # no purpose or type
-    {"subject": {"email": "alice@example.com"}, "type": "unmapped"},
 ])
 def test_it_refuses_an_event_it_cannot_decide(ingest, alice, purposes, bad):
     error_of(ingest.post(EVENTS, {"events": [bad]}, format="json"), 400, "invalid")
+
+
+def test_an_event_type_no_rule_maps_names_no_purpose(ingest, alice, purposes):
+    error_of(ingest.post(EVENTS, {"events": [{"subject": {"email": "alice@example.com"},
+                                              "type": "unmapped"}]}, format="json"),
+             404, "not_found")
 
 
 def test_ingest_needs_its_scope(api, alice, purposes):
@@ -146,7 +151,7 @@ def test_scrub_decides_events_that_name_a_subject_and_leaves_others_as_before(ap
     assert body["events"] == [None, "mail [EMAIL]"]
     assert outcomes(body) == [("dropped", "not_opted_in"), ("kept", "no_subject")]
     error_of(client.post(SCRUB, {"events": [event({"email": "a@example.com"}, "nope")]},
-                         format="json"), 400, "invalid")
+                         format="json"), 404, "not_found")
 
 
 def test_the_very_next_event_after_a_change_is_decided_by_the_new_state(
