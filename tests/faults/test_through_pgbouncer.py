@@ -82,6 +82,11 @@ def test_one_click_propagation_and_sealing_work_through_pgbouncer(stack, tmp_pat
             wait_for(lambda: len({r["headers"]["Hush-Delivery"] for r in receiver.received})
                      >= len(rows), timeout=180, every=1,
                      what=f"every opt-out delivered\n{worker.tail()}")
+            # The receiver counts a delivery when it answers; the worker marks it
+            # delivered only once it has read that answer.
+            wait_for(lambda: _count(pg, "SELECT count(*) FROM preferences_delivery "
+                                        "WHERE status = 'delivered'") >= len(rows),
+                     timeout=60, every=1, what="every delivery marked delivered")
             wait_for(lambda: _count(pg, "SELECT count(*) FROM audit_auditevent "
                                         "WHERE seq IS NULL") == 0,
                      timeout=60, every=1, what="the audit trail sealed")
