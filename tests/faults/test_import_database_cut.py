@@ -46,8 +46,9 @@ def test_an_import_cut_off_from_its_database_continues_when_run_again(tmp_path, 
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
                        cwd=ROOT, env=_env(pg), check=True, timeout=300)
         pg.psql("INSERT INTO preferences_topic (slug, name, description, channel, "
-                "default_subscribed, position) VALUES ('newsletter', 'N', '', 'email', false, 0),"
-                " ('offers', 'O', '', 'email', false, 1)", DB)
+                "default_subscribed, position, frequencies, translations) VALUES "
+                "('newsletter', 'N', '', 'email', false, 0, '[]', '{}'),"
+                " ('offers', 'O', '', 'email', false, 1, '[]', '{}')", DB)
 
         first = _import(pg, path)
         deadline = time.monotonic() + 240
